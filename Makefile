@@ -1,0 +1,110 @@
+# Build, run and test the VMM.  `make run` and `make test` are the two entry points.
+
+BUILD    ?= build
+CC       := gcc
+HOST_CC  := gcc
+NASM     := nasm
+LD       := ld
+OBJCOPY  := objcopy
+
+# The VMM: freestanding, no red zone (interrupts use the kernel stack), no SSE
+# (the VMM never saves guest FPU state around its own code).
+VMM_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-builtin -nostdlib -fno-pic -fno-pie \
+	-mno-red-zone -mgeneral-regs-only -mno-mmx -mno-sse -mno-sse2 -mcmodel=small \
+	-fno-stack-protector -fno-asynchronous-unwind-tables -fno-omit-frame-pointer \
+	-fno-tree-loop-distribute-patterns -fno-strict-aliasing \
+	-Wall -Wextra -Werror -I. -MMD -MP
+VMM_NASMFLAGS := -f elf64 -g -I./
+VMM_LDFLAGS := -m elf_x86_64 -nostdlib -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments -T boot/vmm.ld
+
+# Hosted tests of the portable parts, under ASan and UBSan.
+HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -I. \
+	-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+HOST_LDLIBS := -lcmocka
+
+VMM_C_SRCS   := $(sort $(wildcard vmm/*.c vmx/*.c mmu/*.c devices/*.c))
+VMM_ASM_SRCS := boot/entry.asm vmm/isr.asm
+VMM_OBJS     := $(VMM_C_SRCS:%.c=$(BUILD)/obj/%.o) $(VMM_ASM_SRCS:%.asm=$(BUILD)/obj/%.o)
+
+include $(wildcard tests/unit/*.mk)
+UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
+
+.PHONY: all vmm unit-tests run test test-unit test-boot deps clean help
+all: vmm unit-tests
+vmm: $(BUILD)/vmm.img $(BUILD)/vmm.elf32
+unit-tests: $(UNIT_BINS)
+
+help:
+	@echo "make run   [HOST=auto|bochs|qemu-kvm|qemu-tcg] [CPU=<bochs model>] [VMM_ARGS='log=debug']"
+	@echo "make test  unit tests (ASan/UBSan) and boot tests under Bochs and QEMU"
+	@echo "make clean"
+
+# Flags are prerequisites: a changed flag rebuilds what it affects.
+$(BUILD)/flags.%: FORCE
+	@mkdir -p $(@D)
+	@echo '$($*)' | cmp -s - $@ || echo '$($*)' > $@
+FORCE:
+.PRECIOUS: $(BUILD)/flags.%
+
+# V=1 shows whole command lines.
+Q := $(if $(V),,@)
+
+$(BUILD)/obj/%.o: %.c $(BUILD)/flags.VMM_CFLAGS
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(VMM_CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/%.o: %.asm $(BUILD)/flags.VMM_NASMFLAGS
+	@mkdir -p $(@D)
+	@echo "  NASM    $<"
+	$(Q)$(NASM) $(VMM_NASMFLAGS) -MD $(@:.o=.d) -MP -o $@ $<
+
+$(BUILD)/vmm.elf64: $(VMM_OBJS) boot/vmm.ld $(BUILD)/flags.VMM_LDFLAGS
+	@echo "  LD      $@"
+	$(Q)$(LD) $(VMM_LDFLAGS) -o $@ $(VMM_OBJS)
+
+# QEMU's multiboot loader takes only ELF32; the code inside stays 64-bit after the 32-bit entry.
+$(BUILD)/vmm.elf32: $(BUILD)/vmm.elf64
+	$(OBJCOPY) -O elf32-i386 $< $@
+
+$(BUILD)/vmm.bin: $(BUILD)/vmm.elf64
+	$(OBJCOPY) -O binary $< $@
+
+$(BUILD)/boot/%.bin: boot/%.asm boot/layout.inc boot/rm_serial.inc
+	@mkdir -p $(@D)
+	$(NASM) -f bin -I./ -o $@ $<
+
+$(BUILD)/vmm.img: boot/image.asm boot/layout.inc $(BUILD)/boot/mbr.bin $(BUILD)/boot/stage2.bin $(BUILD)/vmm.bin
+	$(NASM) -f bin -I./ -DMBR_BIN='"$(BUILD)/boot/mbr.bin"' -DSTAGE2_BIN='"$(BUILD)/boot/stage2.bin"' \
+		-DVMM_BIN='"$(BUILD)/vmm.bin"' -o $@ boot/image.asm
+
+.SECONDEXPANSION:
+HEADERS := $(wildcard vmm/*.h vmx/*.h mmu/*.h devices/*.h tests/unit/*.h)
+$(BUILD)/tests/test_%: tests/unit/test_%.c $$(UNIT_SRCS_$$*) $(HEADERS) $(BUILD)/flags.HOST_CFLAGS
+	@mkdir -p $(@D)
+	@echo "  HOSTCC  $@"
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -o $@ $(filter %.c,$^) $(HOST_LDLIBS)
+
+deps:
+	@scripts/deps.sh
+
+# HOST, CPU, VMM_ARGS (and later GUEST, ARGS) reach scripts/run through the environment.
+export HOST CPU VMM_ARGS BIOS BOOT MEM TIMEOUT
+run: deps
+	@$(MAKE) --no-print-directory vmm
+	scripts/run
+
+test: deps
+	@$(MAKE) --no-print-directory all
+	tests/run-all.sh
+
+test-unit: unit-tests
+	tests/run-all.sh unit
+
+test-boot: vmm
+	tests/run-all.sh boot
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(VMM_OBJS:.o=.d)

@@ -1,0 +1,152 @@
+/* Unit tests of boot option parsing: every option, every error, the multiboot program name. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+#include <cmocka.h>
+#include "vmm/cmdline.h"
+
+struct parse_result {
+	int rc;
+	struct boot_options opts;
+	char err[160];
+};
+
+static struct parse_result parse(const char *cmdline)
+{
+	struct parse_result r;
+
+	memset(&r, 0, sizeof(r));
+	boot_options_default(&r.opts);
+	r.rc = cmdline_parse(cmdline, &r.opts, r.err, sizeof(r.err));
+	return r;
+}
+
+static void test_empty_and_blank_lines_give_defaults(void **state)
+{
+	const char *lines[] = { "", " ", "\t \t", "\n" };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		struct parse_result r = parse(lines[i]);
+
+		assert_int_equal(r.rc, 0);
+		assert_int_equal(r.opts.log_level, LOG_INFO);
+		assert_int_equal(r.opts.crash, CRASH_NONE);
+	}
+}
+
+static void test_log_levels(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("log=debug").opts.log_level, LOG_DEBUG);
+	assert_int_equal(parse("log=info").opts.log_level, LOG_INFO);
+	assert_int_equal(parse("log=warn").opts.log_level, LOG_WARN);
+}
+
+static void test_later_words_override_earlier_ones(void **state)
+{
+	struct parse_result r = parse("  log=debug\tcrash=ud   log=warn  ");
+
+	(void)state;
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(r.opts.log_level, LOG_WARN);
+	assert_int_equal(r.opts.crash, CRASH_INVALID_OPCODE);
+	assert_int_equal(parse("crash=pf").opts.crash, CRASH_PAGE_FAULT);
+}
+
+static void test_unknown_option_is_named(void **state)
+{
+	struct parse_result r = parse("log=debug bogus=1");
+
+	(void)state;
+	assert_int_equal(r.rc, -1);
+	assert_string_equal(r.err, "unknown boot option 'bogus=1'");
+	r = parse("verbose");
+	assert_string_equal(r.err, "unknown boot option 'verbose'");
+}
+
+static void test_option_names_must_match_whole(void **state)
+{
+	(void)state;
+	assert_string_equal(parse("logx=debug").err, "unknown boot option 'logx=debug'");
+	assert_string_equal(parse("lo=debug").err, "unknown boot option 'lo=debug'");
+	assert_string_equal(parse("=debug").err, "unknown boot option '=debug'");
+}
+
+static void test_bad_value_lists_the_good_ones(void **state)
+{
+	struct parse_result r = parse("log=loud");
+
+	(void)state;
+	assert_int_equal(r.rc, -1);
+	assert_string_equal(r.err, "bad value 'loud' for boot option 'log' (expected debug|info|warn)");
+	assert_string_equal(parse("log=").err,
+			    "bad value '' for boot option 'log' (expected debug|info|warn)");
+	assert_string_equal(parse("log=debugx").err,
+			    "bad value 'debugx' for boot option 'log' (expected debug|info|warn)");
+	assert_string_equal(parse("crash=yes").err,
+			    "bad value 'yes' for boot option 'crash' (expected pf|ud)");
+}
+
+static void test_option_without_value(void **state)
+{
+	(void)state;
+	assert_string_equal(parse("log").err, "boot option 'log' needs a value (log=debug|info|warn)");
+}
+
+static void test_long_words_are_cut_in_messages(void **state)
+{
+	char line[400];
+	struct parse_result r;
+
+	(void)state;
+	memset(line, 'x', sizeof(line) - 1);
+	line[sizeof(line) - 1] = '\0';
+	r = parse(line);
+	assert_int_equal(r.rc, -1);
+	assert_true(strlen(r.err) < 120);
+	assert_non_null(strstr(r.err, "..."));
+}
+
+static void test_small_error_buffer_is_terminated(void **state)
+{
+	struct boot_options opts;
+	char err[8];
+
+	(void)state;
+	boot_options_default(&opts);
+	memset(err, '#', sizeof(err));
+	assert_int_equal(cmdline_parse("bogus", &opts, err, sizeof(err)), -1);
+	assert_int_equal(err[sizeof(err) - 1], '\0');
+	assert_string_equal(err, "unknown");
+}
+
+static void test_skip_program_name(void **state)
+{
+	(void)state;
+	assert_string_equal(cmdline_skip_program_name("/boot/vmm.elf32 log=debug crash=pf"),
+			    "log=debug crash=pf");
+	assert_string_equal(cmdline_skip_program_name("vmm"), "");
+	assert_string_equal(cmdline_skip_program_name(""), "");
+	assert_string_equal(cmdline_skip_program_name("  build/vmm.elf32   log=warn"), "log=warn");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_empty_and_blank_lines_give_defaults),
+		cmocka_unit_test(test_log_levels),
+		cmocka_unit_test(test_later_words_override_earlier_ones),
+		cmocka_unit_test(test_unknown_option_is_named),
+		cmocka_unit_test(test_option_names_must_match_whole),
+		cmocka_unit_test(test_bad_value_lists_the_good_ones),
+		cmocka_unit_test(test_option_without_value),
+		cmocka_unit_test(test_long_words_are_cut_in_messages),
+		cmocka_unit_test(test_small_error_buffer_is_terminated),
+		cmocka_unit_test(test_skip_program_name),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

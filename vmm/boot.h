@@ -1,0 +1,65 @@
+/* The handover both boot paths give the VMM: memory map, boot options, modules. */
+#ifndef VMM_BOOT_H
+#define VMM_BOOT_H
+
+#include <stdint.h>
+#include "vmm/memmap.h"
+
+#define BOOT_MAGIC_MULTIBOOT	0x2badb002u
+#define BOOT_MAGIC_BIOS		0x53424d56u	/* boot/layout.inc */
+
+#define BOOT_MAX_MEM_REGIONS	128
+#define BOOT_CMDLINE_MAX	512
+#define BOOT_MAX_MODULES	16
+#define BOOT_MODULE_NAME_MAX	64
+
+/* Written by boot/stage2.asm at BIOS_INFO_ADDR; E820 entries follow at +64. */
+struct bios_boot_info {
+	uint32_t e820_count;
+	uint32_t e820_entry_size;
+	uint32_t cmdline;
+	uint32_t boot_drive;
+	uint32_t image_bytes;
+};
+
+struct bios_e820_entry {
+	uint64_t base;
+	uint64_t length;
+	uint32_t type;
+	uint32_t acpi_attributes;
+} __attribute__((packed));
+
+enum boot_source {
+	BOOT_SOURCE_BIOS,
+	BOOT_SOURCE_MULTIBOOT,
+};
+
+struct boot_module {
+	uint64_t start, end;		/* physical, end exclusive */
+	char name[BOOT_MODULE_NAME_MAX];
+};
+
+/*
+ * Everything here is a copy: once the handover is built, the loaders' own
+ * structures (below 1 MiB or wherever a multiboot loader put them) may be
+ * overwritten.  Module contents are not copied; their ranges are reserved.
+ */
+struct boot_handover {
+	enum boot_source source;
+	uint32_t mem_region_count;
+	struct mem_region mem_regions[BOOT_MAX_MEM_REGIONS];
+	uint32_t module_count;
+	struct boot_module modules[BOOT_MAX_MODULES];
+	char cmdline[BOOT_CMDLINE_MAX];	/* boot options only, no program name */
+	uint64_t image_start, image_end;	/* the VMM's own physical extent */
+};
+
+const char *boot_source_name(enum boot_source source);
+
+/* The one C entry of both paths, called from boot/entry.asm. */
+void boot_main(uint32_t magic, uint32_t info) __attribute__((noreturn));
+
+/* The VMM proper, entered with a complete handover. */
+void vmm_main(const struct boot_handover *handover) __attribute__((noreturn));
+
+#endif
