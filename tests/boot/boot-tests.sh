@@ -1,0 +1,255 @@
+#!/usr/bin/env bash
+# tests/boot/boot-tests.sh: boot the VMM under Bochs and QEMU, in parallel, and check what it prints.
+set -euo pipefail
+
+# ---- the cases ---------------------------------------------------------------
+# One line per case:  tcase NAME STATUS RUNNER-OPTIONS... -- REGEX...
+# STATUS is the exit status scripts/run must give. Each REGEX (grep -E, matched
+# against the serial log with CRs removed) must match some line; '!REGEX' must
+# match none. Every case also checks that the log ends with "vmm: exit status STATUS".
+cases() {
+	tcase bochs-skylake 0 --host bochs --cpu corei7_skylake_x -- '^vmx: revision=0x[0-9a-f]+ ept=yes vpid=yes unrestricted_guest=yes ept_ad=yes .*maxphyaddr=40' '^vmx: vmxon ok' '^vmx: vmxoff ok'
+	tcase bochs-penryn 0 --host bochs --cpu core2_penryn_t9600 -- '^vmx: revision=0x[0-9a-f]+ ept=no vpid=no unrestricted_guest=no ept_ad=no' '^vmx: vmxon ok'
+	tcase bochs-seabios 0 --host bochs --bios seabios --cpu corei7_skylake_x -- '^vmx: IA32_FEATURE_CONTROL was unlocked: enabled VMX and locked it' '^vmx: vmxon ok'
+	tcase bochs-sandy-bridge 0 --host bochs --cpu corei7_sandy_bridge_2600k -- '^vmx: revision=0x[0-9a-f]+ ept=yes vpid=yes unrestricted_guest=yes ept_ad=no ' '^vmx: vmxon ok'
+	tcase bochs-lynnfield 0 --host bochs --cpu corei5_lynnfield_750 -- '^vmx: revision=0x[0-9a-f]+ ept=yes vpid=yes unrestricted_guest=no ept_ad=no ' '^vmx: vmxon ok'
+	tcase bochs-no-long-mode 14 --host bochs --cpu p4_willamette -- '^vmm: error: this CPU has no 64-bit long mode'
+	tcase qemu-ram-above-4g 2 --host qemu-tcg --boot multiboot --mem 5000 --args "log=debug" -- '^vmm: paging: identity-mapped up to 0x1[0-9a-f]{8} ' '^vmm: memory: 49[0-9]{2} MiB usable'
+	tcase bochs-no-vmx 2 --host bochs --cpu p4_prescott_celeron_336 -- '^vmm: error: VT-x is not available'
+	tcase bochs-bad-option 6 --host bochs --args "bogus=1" -- "^vmm: error: unknown boot option 'bogus=1'"
+	tcase qemu-disk-no-vtx 2 --host qemu-tcg --boot disk -- '^vmm: error: VT-x is not available'
+	tcase qemu-multiboot-no-vtx 2 --host qemu-tcg --boot multiboot -- '^vmm: error: VT-x is not available' '^vmm: boot: multiboot'
+	tcase qemu-disk-bios-path 2 --host qemu-tcg --boot disk --args "log=debug" -- '^vmm: boot: bios' '^vmm: memory: .*usable'
+	tcase qemu-multiboot-bad-option 6 --host qemu-tcg --boot multiboot --args "log=loud" -- "^vmm: error: bad value 'loud' for boot option 'log'"
+	tcase qemu-disk-bad-option 6 --host qemu-tcg --boot disk --args "log=loud" -- "^vmm: error: bad value 'loud' for boot option 'log'"
+	tcase qemu-multiboot-low-memory 8 --host qemu-tcg --boot multiboot --mem 16 -- '^vmm: error: too little memory'
+	tcase qemu-crash-pf 12 --host qemu-tcg --boot multiboot --args "crash=pf" -- '^vmm: exception 14 \(#PF\)' 'cr2=0x' 'rip=0x' 'rax=0x'
+	tcase qemu-crash-ud 12 --host qemu-tcg --boot multiboot --args "crash=ud" -- '^vmm: exception 6 \(#UD\)'
+}
+# -------------------------------------------------------------------------------
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+readonly ROOT
+# BOOT_TESTS_RUN replaces scripts/run, to test this driver without a VMM.
+RUN=${BOOT_TESTS_RUN:-$ROOT/scripts/run}
+LOG_DIR=$ROOT/build/test-logs
+JOBS=${JOBS:-2}
+CASE_TIMEOUT=${TIMEOUT:-120}
+# The caller's runner settings (make may export them) must not change what a case means.
+unset HOST CPU VMM_ARGS BIOS BOOT MEM LOG TIMEOUT
+readonly SEP=$'\x1f'
+
+usage() {
+	cat <<'EOF'
+Usage: tests/boot/boot-tests.sh [--list] [FILTER]
+Runs the boot cases whose name contains FILTER (all by default), JOBS at a time
+(env JOBS, default 2), each through scripts/run --quiet with its serial log in
+build/test-logs/NAME.log. Env TIMEOUT: seconds per case (default 120).
+Exit status 0 only if every case passed.
+EOF
+}
+
+die() {
+	printf 'boot-tests: %s\n' "$*" >&2
+	exit 2
+}
+
+names=()
+statuses=()
+options=()
+regexes=()
+
+tcase() {
+	local name=$1 status=$2
+	shift 2
+	local -a opts=()
+	while (($#)) && [[ $1 != -- ]]; do
+		opts+=("$1")
+		shift
+	done
+	(($#)) || die "case $name: no '--' between the runner options and the regexes"
+	shift
+	[[ $status =~ ^[0-9]+$ ]] || die "case $name: status '$status' is not a number"
+	local n
+	for n in "${names[@]}"; do
+		[[ $n != "$name" ]] || die "case $name is defined twice"
+	done
+	names+=("$name")
+	statuses+=("$status")
+	options+=("$(join "${opts[@]}")")
+	regexes+=("$(join "$@")")
+}
+
+# Each item ends with SEP, so that an empty last item (--args "") survives split.
+join() {
+	if (($#)); then printf "%s$SEP" "$@"; fi
+}
+
+# split ARRAY STRING: the inverse of the joining in tcase.
+split() {
+	local -n out=$1
+	out=()
+	# shellcheck disable=SC2034 # the caller's array, through the nameref
+	[[ -z $2 ]] || IFS=$SEP read -r -d '' -a out < <(printf '%s\0' "$2") || true
+}
+
+now_us() {
+	local t=${EPOCHREALTIME//[!0-9]/}
+	printf '%s' "$((10#$t))"
+}
+
+list=0
+filter=
+while (($#)); do
+	case $1 in
+	--help | -h)
+		usage
+		exit 0
+		;;
+	--list) list=1 ;;
+	-*) die "unknown option '$1' (see --help)" ;;
+	*)
+		[[ -z $filter ]] || die "only one FILTER, please"
+		filter=$1
+		;;
+	esac
+	shift
+done
+
+((BASH_VERSINFO[0] > 5 || (BASH_VERSINFO[0] == 5 && BASH_VERSINFO[1] >= 1))) ||
+	die "needs bash 5.1 or later (wait -p)"
+[[ $JOBS =~ ^[1-9][0-9]*$ ]] || die "JOBS must be a positive number, not '$JOBS'"
+
+cases
+
+selected=()
+for i in "${!names[@]}"; do
+	[[ ${names[i]} == *"$filter"* ]] && selected+=("$i")
+done
+((${#selected[@]})) || die "no case name contains '$filter'"
+
+if ((list)); then
+	for i in "${selected[@]}"; do
+		split opts "${options[i]}"
+		printf '%-28s status %-3s %s\n' "${names[i]}" "${statuses[i]}" "${opts[*]}"
+	done
+	exit 0
+fi
+
+mkdir -p -- "$LOG_DIR"
+work=$(mktemp -d "${TMPDIR:-/tmp}/boot-tests.XXXXXX")
+declare -A case_of_pid=()
+declare -A started=()
+passed=0
+failed=0
+
+# A runner started in the background ignores SIGINT, so Ctrl-C here must be passed on
+# as SIGTERM, which scripts/run answers by stopping its emulator and cleaning up.
+# shellcheck disable=SC2317 # reached through the traps below
+stop_all() {
+	local pid
+	for pid in "${!case_of_pid[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+	for pid in "${!case_of_pid[@]}"; do wait "$pid" 2>/dev/null || true; done
+	case_of_pid=()
+}
+# shellcheck disable=SC2317
+cleanup() {
+	local status=$?
+	trap - EXIT INT TERM HUP
+	stop_all
+	rm -rf -- "$work"
+	exit "$status"
+}
+# shellcheck disable=SC2317
+on_signal() {
+	trap - INT TERM HUP
+	printf 'boot-tests: interrupted\n' >&2
+	stop_all
+	exit "$1"
+}
+trap cleanup EXIT
+trap 'on_signal 130' INT
+trap 'on_signal 143' TERM
+trap 'on_signal 129' HUP
+
+start_case() {
+	local i=$1 name=${names[$1]}
+	local log=$LOG_DIR/$name.log
+	local -a opts
+	split opts "${options[i]}"
+	rm -f -- "$log" "$log".*.txt "$LOG_DIR/$name.stderr"
+	"$RUN" --quiet --log "$log" --timeout "$CASE_TIMEOUT" "${opts[@]}" \
+		</dev/null >/dev/null 2>"$LOG_DIR/$name.stderr" &
+	case_of_pid[$!]=$i
+	started[$i]=$(now_us)
+}
+
+# Prints the verdict on case $1, whose runner exited with status $2.
+judge_case() {
+	local i=$1 got=$2 name=${names[$1]} want=${statuses[$1]}
+	local log=$LOG_DIR/$name.log clean=$work/$name.log
+	local -a res reasons=()
+	local re rc last us
+	us=$(($(now_us) - started[$i]))
+	tr -d '\r' <"$log" >"$clean" 2>/dev/null || : >"$clean"
+
+	((got == want)) || reasons+=("expected status $want got $got")
+	# After a timeout or a runner error the log is cut short: the status says it all.
+	if ((got != want && got >= 124 && got <= 126)); then
+		res=()
+	else
+		split res "${regexes[i]}"
+	fi
+	for re in "${res[@]}"; do
+		rc=0
+		if [[ $re == '!'* ]]; then
+			grep -aqE -- "${re#!}" "$clean" 2>/dev/null || rc=$?
+			case $rc in
+			0) reasons+=("unexpected line /${re#!}/: $(grep -aE -m1 -- "${re#!}" "$clean")") ;;
+			1) ;;
+			*) reasons+=("bad regex /${re#!}/") ;;
+			esac
+		else
+			grep -aqE -- "$re" "$clean" 2>/dev/null || rc=$?
+			case $rc in
+			0) ;;
+			1) reasons+=("missing line /$re/") ;;
+			*) reasons+=("bad regex /$re/") ;;
+			esac
+		fi
+	done
+	last=$(grep -av '^[[:space:]]*$' "$clean" | tail -n 1) || true
+	[[ $last == "vmm: exit status $want" ]] ||
+		reasons+=("missing final line /^vmm: exit status $want\$/")
+
+	if ((${#reasons[@]} == 0)); then
+		printf 'PASS %s (%d.%d s)\n' "$name" $((us / 1000000)) $((us / 100000 % 10))
+		passed=$((passed + 1))
+		return
+	fi
+	local joined
+	joined=$(printf '%s; ' "${reasons[@]}")
+	printf 'FAIL %s: %s\n' "$name" "${joined%; }"
+	failed=$((failed + 1))
+	sed 's/^/    /' -- "$LOG_DIR/$name.stderr" 2>/dev/null || true
+	printf '    last 30 lines of %s:\n' "${log#"$ROOT"/}"
+	tail -n 30 -- "$clean" | sed 's/^/    | /'
+}
+
+reap_one() {
+	local pid='' status=0
+	wait -n -p pid || status=$?
+	[[ -n $pid ]] || die "lost track of a runner (wait status $status)"
+	local i=${case_of_pid[$pid]}
+	unset "case_of_pid[$pid]"
+	judge_case "$i" "$status"
+}
+
+for i in "${selected[@]}"; do
+	while ((${#case_of_pid[@]} >= JOBS)); do reap_one; done
+	start_case "$i"
+done
+while ((${#case_of_pid[@]} > 0)); do reap_one; done
+
+printf '%d passed, %d failed\n' "$passed" "$failed"
+((failed == 0))
