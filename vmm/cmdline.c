@@ -25,7 +25,8 @@ static const struct option_value log_values[] = {
 };
 
 static const struct option_value crash_values[] = {
-	{ "pf", CRASH_PAGE_FAULT }, { "ud", CRASH_INVALID_OPCODE }, { NULL, 0 },
+	{ "pf", CRASH_PAGE_FAULT }, { "ud", CRASH_INVALID_OPCODE }, { "panic", CRASH_PANIC },
+	{ NULL, 0 },
 };
 
 _Static_assert(sizeof(enum log_level) == sizeof(int) && sizeof(enum crash_kind) == sizeof(int),

@@ -5,16 +5,17 @@
 #include <stddef.h>
 #include "vmm/log.h"
 
-/* crash=pf|ud: deliberately fault in the VMM to show (and test) the exception report. */
+/* crash=pf|ud|panic: fail in the VMM on purpose to show (and test) the crash reports. */
 enum crash_kind {
 	CRASH_NONE,
 	CRASH_PAGE_FAULT,
 	CRASH_INVALID_OPCODE,
+	CRASH_PANIC,
 };
 
 struct boot_options {
 	enum log_level log_level;	/* log=debug|info|warn */
-	enum crash_kind crash;		/* crash=pf|ud */
+	enum crash_kind crash;		/* crash=pf|ud|panic */
 };
 
 void boot_options_default(struct boot_options *opts);

@@ -13,10 +13,18 @@
 static void crash_on_purpose(enum crash_kind kind)
 {
 	log_info("vmm: crashing on purpose (crash= boot option)\n");
-	if (kind == CRASH_PAGE_FAULT)
+	switch (kind) {
+	case CRASH_PAGE_FAULT:
 		*(volatile uint64_t *)UNMAPPED_ADDRESS = 1;
-	else
+		break;
+	case CRASH_INVALID_OPCODE:
 		__asm__ volatile("ud2");
+		break;
+	case CRASH_PANIC:
+		panic("crash=panic asked for it");
+	case CRASH_NONE:
+		break;
+	}
 }
 
 void vmm_main(const struct boot_handover *h)

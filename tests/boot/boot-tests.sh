@@ -24,6 +24,7 @@ cases() {
 	tcase qemu-disk-bad-option 6 --host qemu-tcg --boot disk --args "log=loud" -- "^vmm: error: bad value 'loud' for boot option 'log'"
 	tcase qemu-multiboot-low-memory 8 --host qemu-tcg --boot multiboot --mem 16 -- '^vmm: error: too little memory'
 	tcase qemu-crash-pf 12 --host qemu-tcg --boot multiboot --args "crash=pf" -- '^vmm: exception 14 \(#PF\)' 'cr2=0x' 'rip=0x' 'rax=0x'
+	tcase qemu-crash-panic 12 --host qemu-tcg --boot disk --args "crash=panic" -- '^vmm: panic: crash=panic asked for it \(called from 0x[0-9a-f]+\)$'
 	tcase qemu-crash-ud 12 --host qemu-tcg --boot multiboot --args "crash=ud" -- '^vmm: exception 6 \(#UD\)'
 }
 # -------------------------------------------------------------------------------

@@ -54,6 +54,7 @@ static void test_later_words_override_earlier_ones(void **state)
 	assert_int_equal(r.opts.log_level, LOG_WARN);
 	assert_int_equal(r.opts.crash, CRASH_INVALID_OPCODE);
 	assert_int_equal(parse("crash=pf").opts.crash, CRASH_PAGE_FAULT);
+	assert_int_equal(parse("crash=panic").opts.crash, CRASH_PANIC);
 }
 
 static void test_unknown_option_is_named(void **state)
@@ -87,7 +88,7 @@ static void test_bad_value_lists_the_good_ones(void **state)
 	assert_string_equal(parse("log=debugx").err,
 			    "bad value 'debugx' for boot option 'log' (expected debug|info|warn)");
 	assert_string_equal(parse("crash=yes").err,
-			    "bad value 'yes' for boot option 'crash' (expected pf|ud)");
+			    "bad value 'yes' for boot option 'crash' (expected pf|ud|panic)");
 }
 
 static void test_option_without_value(void **state)
