@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include "tests/unit/test_rng.h"
 
 #include "vmm/format.h"
 
@@ -236,22 +237,6 @@ static void test_literals_and_percent(void **state)
 	check_v("a%cb", 0);
 }
 
-/* splitmix64: a fixed seed gives the same formats on every run and host. */
-static uint64_t rng_state;
-
-static uint64_t rng_next(void)
-{
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static unsigned int rng_below(unsigned int n)
-{
-	return (unsigned int)(rng_next() % n);
-}
 
 static uint64_t random_value(void)
 {
@@ -334,8 +319,8 @@ static void gen_width(char *fmt, size_t cap, struct gen_directive *d)
 		append(fmt, cap, "*");
 		break;
 	default:
-		snprintf(num, sizeof(num), "%u",
-			 rng_below(8) == 0 ? 1 + rng_below(120) : 1 + rng_below(30));
+		snprintf(num, sizeof(num), "%u", (unsigned int)(
+			 rng_below(8) == 0 ? 1 + rng_below(120) : 1 + rng_below(30)));
 		append(fmt, cap, num);
 		break;
 	}
@@ -360,7 +345,7 @@ static void gen_precision(char *fmt, size_t cap, char conv,
 		append(fmt, cap, ".");
 		break;
 	default:
-		snprintf(num, sizeof(num), ".%u", rng_below(35));
+		snprintf(num, sizeof(num), ".%u", (unsigned int)rng_below(35));
 		append(fmt, cap, num);
 		break;
 	}

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include "tests/unit/test_rng.h"
 
 #include "vmm/memmap.h"
 
@@ -411,21 +412,6 @@ static void test_subtract_split_when_full(void **state)
 #define UNITS_PER_PAGE (4096u / UNIT)
 #define SPACE_PAGES (SPACE_UNITS / UNITS_PER_PAGE)
 
-static uint64_t rng_state;
-
-static uint64_t rng_next(void)
-{
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static unsigned int rng_below(unsigned int n)
-{
-	return (unsigned int)(rng_next() % n);
-}
 
 static void model_pages(const struct mem_region *map, size_t count,
 			bool page_usable[SPACE_PAGES])

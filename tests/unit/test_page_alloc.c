@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include "tests/unit/test_rng.h"
 
 #include "vmm/page_alloc.h"
 
@@ -390,23 +391,6 @@ static void test_free_errors_change_nothing(void **state)
 	assert_int_equal(page_alloc_free_count(&f.pa), 512);
 	free(saved_bitmap);
 	fixture_free(&f);
-}
-
-/* splitmix64 with a fixed seed: the same operations on every run. */
-static uint64_t rng_state;
-
-static uint64_t rng_next(void)
-{
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static uint64_t rng_below(uint64_t n)
-{
-	return rng_next() % n;
 }
 
 /* The reference model: one byte per page of [0, MODEL_PAGES * 4 KiB). */
