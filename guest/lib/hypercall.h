@@ -1,0 +1,30 @@
+/* The VMM's hypercall ABI as the guests see it: VMCALL, number in EAX, arguments in EBX, ECX, EDX. */
+#ifndef GUEST_HYPERCALL_H
+#define GUEST_HYPERCALL_H
+
+#include <stdint.h>
+
+#define HC_PING		0
+#define HC_PUTS		1
+#define HC_EXIT		2
+
+#define HC_PING_REPLY	0x564D4D01	/* "VMM" and ABI version 1 */
+#define HC_PUTS_MAX	4096
+
+#define HC_EINVAL	(-22)
+#define HC_EFAULT	(-14)
+#define HC_ENOSYS	(-1000)		/* unknown number, like KVM's -KVM_ENOSYS */
+
+/* The VMM writes the result to EAX and skips the 3-byte VMCALL; other registers are preserved. */
+static inline long hypercall(uint32_t nr, uint32_t a0, uint32_t a1, uint32_t a2)
+{
+	long ret;
+
+	asm volatile("vmcall"
+		     : "=a"(ret)
+		     : "a"(nr), "b"(a0), "c"(a1), "d"(a2)
+		     : "memory");
+	return ret;
+}
+
+#endif
