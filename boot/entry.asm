@@ -34,6 +34,7 @@ IST_STACK_SIZE  equ 16 * 1024
 extern boot_main
 extern __bss_start
 extern __bss_end
+extern __image_end
 global _start32
 global gdt64
 global tss64
@@ -43,6 +44,10 @@ section .boot.head progbits alloc exec nowrite align=16
 bits 32
 	; The BIOS stage 2 jumps here, to the first byte of the image.
 	jmp _start32
+	; A negative count here means the jmp outgrew its room.
+	times BOOT_HEAD_IMAGE_END - ($ - $$) db 0xCC
+	; Stage 2 reads this from the loaded image: its boot modules go above it.
+	dd __image_end
 	align 4
 multiboot_header:
 	dd MB_MAGIC

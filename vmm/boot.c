@@ -39,6 +39,12 @@ struct multiboot_module {
 
 extern char __image_start[], __image_end[];
 
+/* boot/layout.inc and boot/stage2.asm write these at fixed offsets. */
+_Static_assert(offsetof(struct bios_boot_info, module_count) == 20, "bios_boot_info layout");
+_Static_assert(offsetof(struct bios_boot_info, modules) == 24, "bios_boot_info layout");
+_Static_assert(sizeof(struct bios_boot_info) <= 64, "bios_boot_info overlaps the E820 entries");
+_Static_assert(sizeof(struct bios_module) == 12, "bios_module layout (BIOS_MODULE_SIZE)");
+
 static struct boot_handover handover;
 
 const char *boot_source_name(enum boot_source source)
@@ -65,6 +71,65 @@ static void add_mem_region(uint64_t base, uint64_t length, uint32_t type)
 	r->base = base;
 	r->length = length;
 	r->type = type;
+}
+
+static int is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/*
+ * A multiboot module string is "PATH ARGS" (QEMU -initrd, GRUB module):
+ * writes "NAME ARGS" to dst, NAME being PATH's last component without a
+ * trailing ".elf".  Returns the length it needed, as strlcpy() does.
+ */
+static size_t module_cmdline_from_path(char *dst, size_t size, const char *s)
+{
+	const char *word, *name, *end, *args;
+	size_t name_len, args_len, len;
+
+	while (is_blank(*s))
+		s++;
+	word = s;
+	while (*s && !is_blank(*s))
+		s++;
+	end = s;
+	for (name = end; name > word && name[-1] != '/'; name--)
+		;
+	name_len = (size_t)(end - name);
+	if (name_len >= 4 && !memcmp(end - 4, ".elf", 4))
+		name_len -= 4;
+	args = s;
+	while (is_blank(*args))
+		args++;
+	args_len = strlen(args);
+
+	len = name_len + (args_len ? 1 + args_len : 0);
+	if (len < size) {
+		memcpy(dst, name, name_len);
+		if (args_len) {
+			dst[name_len] = ' ';
+			memcpy(dst + name_len + 1, args, args_len);
+		}
+		dst[len] = 0;
+	} else if (size) {
+		dst[0] = 0;
+	}
+	return len;
+}
+
+static void module_cmdline_too_long(uint32_t index, size_t len)
+{
+	log_error("vmm: error: boot module %u: its command line is %zu bytes, at most %d fit\n",
+		  index, len, BOOT_MODULE_CMDLINE_MAX - 1);
+	vmm_exit(VMM_STATUS_BOOT_FAILED);
+}
+
+static void bad_module_range(uint32_t index, uint64_t start, uint64_t end)
+{
+	log_error("vmm: error: boot module %u: the loader says it ends (%#lx) before it starts (%#lx)\n",
+		  index, end, start);
+	vmm_exit(VMM_STATUS_BOOT_FAILED);
 }
 
 static void handover_from_multiboot(const struct multiboot_info *mbi)
@@ -102,11 +167,18 @@ static void handover_from_multiboot(const struct multiboot_info *mbi)
 					 BOOT_MAX_MODULES);
 				break;
 			}
+			if (m[i].end < m[i].start)
+				bad_module_range(i, m[i].start, m[i].end);
 			bm = &handover.modules[handover.module_count++];
 			bm->start = m[i].start;
 			bm->end = m[i].end;
-			if (m[i].string)
-				strlcpy(bm->name, phys_ptr(m[i].string), sizeof(bm->name));
+			if (m[i].string) {
+				size_t len = module_cmdline_from_path(bm->cmdline, sizeof(bm->cmdline),
+								      phys_ptr(m[i].string));
+
+				if (len >= sizeof(bm->cmdline))
+					module_cmdline_too_long(i, len);
+			}
 		}
 	}
 }
@@ -120,6 +192,81 @@ static void handover_from_bios(const struct bios_boot_info *info)
 	for (i = 0; i < info->e820_count; i++)
 		add_mem_region(e820[i].base, e820[i].length, e820[i].type);
 	strlcpy(handover.cmdline, phys_ptr(info->cmdline), sizeof(handover.cmdline));
+
+	/* Stage 2 checked the image header; these checks only catch a broken stage 2. */
+	if (info->module_count > BOOT_MAX_MODULES) {
+		log_error("vmm: error: the BIOS loader reports %u boot modules, at most %d fit\n",
+			  info->module_count, BOOT_MAX_MODULES);
+		vmm_exit(VMM_STATUS_BOOT_FAILED);
+	}
+	if (info->module_count) {
+		const struct bios_module *m = phys_ptr(info->modules);
+
+		for (i = 0; i < info->module_count; i++) {
+			struct boot_module *bm = &handover.modules[i];
+			size_t len;
+
+			if (m[i].end < m[i].start)
+				bad_module_range(i, m[i].start, m[i].end);
+			bm->start = m[i].start;
+			bm->end = m[i].end;
+			len = strlcpy(bm->cmdline, phys_ptr(m[i].cmdline), sizeof(bm->cmdline));
+			if (len >= sizeof(bm->cmdline))
+				module_cmdline_too_long(i, len);
+		}
+		handover.module_count = info->module_count;
+	}
+}
+
+/* zlib's CRC-32, table-driven (Bochs checks a few MB a second): for the log=debug module lines. */
+static uint32_t crc32(const uint8_t *p, uint64_t len)
+{
+	static uint32_t table[256];
+	uint32_t crc = 0xffffffffu;
+	int i, k;
+
+	if (!table[1]) {
+		for (i = 0; i < 256; i++) {
+			crc = (uint32_t)i;
+			for (k = 0; k < 8; k++)
+				crc = (crc >> 1) ^ (0xedb88320u & -(crc & 1));
+			table[i] = crc;
+		}
+		crc = 0xffffffffu;
+	}
+	while (len--)
+		crc = (crc >> 8) ^ table[(crc ^ *p++) & 0xff];
+	return ~crc;
+}
+
+/*
+ * vmm_main() sets the log level from the boot options; the lines below come
+ * sooner, so read log= here too.  A bad option is ignored here and
+ * reported by vmm_main().
+ */
+static void early_log_level(void)
+{
+	struct boot_options opts;
+	char err[80];
+
+	boot_options_default(&opts);
+	if (!cmdline_parse(handover.cmdline, &opts, err, sizeof(err)))
+		log_threshold = opts.log_level;
+}
+
+static void log_modules(void)
+{
+	uint32_t i;
+
+	if (log_threshold > LOG_DEBUG)
+		return;
+	for (i = 0; i < handover.module_count; i++) {
+		const struct boot_module *m = &handover.modules[i];
+
+		log_debug("vmm: boot: module %u '%s' at [%#lx, %#lx) %lu bytes crc32=%08x\n", i,
+			  m->cmdline, m->start, m->end, m->end - m->start,
+			  crc32(phys_ptr((uint32_t)m->start), m->end - m->start));
+	}
 }
 
 void boot_main(uint32_t magic, uint32_t info)
@@ -138,5 +285,7 @@ void boot_main(uint32_t magic, uint32_t info)
 			  magic);
 		vmm_exit(VMM_STATUS_BOOT_FAILED);
 	}
+	early_log_level();
+	log_modules();
 	vmm_main(&handover);
 }

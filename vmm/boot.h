@@ -11,15 +11,27 @@
 #define BOOT_MAX_MEM_REGIONS	128
 #define BOOT_CMDLINE_MAX	512
 #define BOOT_MAX_MODULES	16
-#define BOOT_MODULE_NAME_MAX	64
+#define BOOT_MODULE_CMDLINE_MAX	256	/* "NAME ARGS" and its NUL */
 
-/* Written by boot/stage2.asm at BIOS_INFO_ADDR; E820 entries follow at +64. */
+/*
+ * Written by boot/stage2.asm at BIOS_INFO_ADDR (boot/layout.inc); E820
+ * entries follow at +64.  All addresses are physical, below 1 MiB except
+ * the modules themselves.
+ */
 struct bios_boot_info {
 	uint32_t e820_count;
 	uint32_t e820_entry_size;
-	uint32_t cmdline;
+	uint32_t cmdline;		/* the boot options, NUL-terminated */
 	uint32_t boot_drive;
-	uint32_t image_bytes;
+	uint32_t image_bytes;		/* the flat VMM image's file size */
+	uint32_t module_count;		/* at most 15 (IMAGE_MODULES_MAX) */
+	uint32_t modules;		/* struct bios_module[module_count] */
+};
+
+/* One boot module as stage 2 loaded it: 4 KiB-aligned, after the VMM's .bss. */
+struct bios_module {
+	uint32_t start, end;		/* end exclusive: start + the module's size */
+	uint32_t cmdline;		/* "NAME ARGS", NUL-terminated, in the image header */
 };
 
 struct bios_e820_entry {
@@ -34,9 +46,14 @@ enum boot_source {
 	BOOT_SOURCE_MULTIBOOT,
 };
 
+/*
+ * A guest kernel (or other file) the loader put in memory.  cmdline is
+ * "NAME ARGS": NAME is the file's name without its directory and a trailing
+ * ".elf", ARGS (possibly empty, then without the space) the arguments for it.
+ */
 struct boot_module {
 	uint64_t start, end;		/* physical, end exclusive */
-	char name[BOOT_MODULE_NAME_MAX];
+	char cmdline[BOOT_MODULE_CMDLINE_MAX];
 };
 
 /*
