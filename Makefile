@@ -23,19 +23,24 @@ HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -I. \
 HOST_LDLIBS := -lcmocka
 
 VMM_C_SRCS   := $(sort $(wildcard vmm/*.c vmx/*.c mmu/*.c devices/*.c))
-VMM_ASM_SRCS := boot/entry.asm vmm/isr.asm
+VMM_ASM_SRCS := boot/entry.asm vmm/isr.asm vmx/entry.asm
 VMM_OBJS     := $(VMM_C_SRCS:%.c=$(BUILD)/obj/%.o) $(VMM_ASM_SRCS:%.asm=$(BUILD)/obj/%.o)
 
 include $(wildcard tests/unit/*.mk)
+include guest/guest.mk
+
+# The built-in guests packed into build/vmm.img; `make run` runs them in this order.
+IMAGE_GUESTS := $(foreach g,hello cpuid io vmx_insn hypercall exitcost,$(BUILD)/guest/$(g).elf)
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
 .PHONY: all vmm unit-tests run test test-unit test-boot deps clean help
-all: vmm unit-tests
+all: vmm unit-tests guests
 vmm: $(BUILD)/vmm.img $(BUILD)/vmm.elf32
 unit-tests: $(UNIT_BINS)
 
 help:
 	@echo "make run   [HOST=auto|bochs|qemu-kvm|qemu-tcg] [CPU=<bochs model>] [VMM_ARGS='log=debug']"
+	@echo "           [GUEST='k1.elf k2.elf'] [ARGS='guest args']  run your own multiboot kernels"
 	@echo "make test  unit tests (ASan/UBSan) and boot tests under Bochs and QEMU"
 	@echo "make clean"
 
@@ -74,9 +79,13 @@ $(BUILD)/boot/%.bin: boot/%.asm boot/layout.inc boot/rm_serial.inc
 	@mkdir -p $(@D)
 	$(NASM) -f bin -I./ -o $@ $<
 
-$(BUILD)/vmm.img: boot/image.asm boot/layout.inc $(BUILD)/boot/mbr.bin $(BUILD)/boot/stage2.bin $(BUILD)/vmm.bin
-	$(NASM) -f bin -I./ -DMBR_BIN='"$(BUILD)/boot/mbr.bin"' -DSTAGE2_BIN='"$(BUILD)/boot/stage2.bin"' \
-		-DVMM_BIN='"$(BUILD)/vmm.bin"' -o $@ boot/image.asm
+# Guest files (no ":ARGS") that build/vmm.img carries as boot modules; scripts/mkimage.sh.
+IMAGE_GUESTS ?=
+$(BUILD)/vmm.img: scripts/mkimage.sh boot/image.asm boot/layout.inc $(BUILD)/boot/mbr.bin \
+		$(BUILD)/boot/stage2.bin $(BUILD)/vmm.bin $(IMAGE_GUESTS) $(BUILD)/flags.IMAGE_GUESTS
+	@echo "  MKIMAGE $@"
+	$(Q)scripts/mkimage.sh --mbr $(BUILD)/boot/mbr.bin --stage2 $(BUILD)/boot/stage2.bin \
+		$@ $(BUILD)/vmm.bin $(IMAGE_GUESTS)
 
 .SECONDEXPANSION:
 HEADERS := $(wildcard vmm/*.h vmx/*.h mmu/*.h devices/*.h tests/unit/*.h)
@@ -88,8 +97,8 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $$(UNIT_SRCS_$$*) $(HEADERS) $(BUILD)
 deps:
 	@scripts/deps.sh
 
-# HOST, CPU, VMM_ARGS (and later GUEST, ARGS) reach scripts/run through the environment.
-export HOST CPU VMM_ARGS BIOS BOOT MEM TIMEOUT
+# HOST, CPU, VMM_ARGS, GUEST, ARGS (and the rest below) reach scripts/run through the environment.
+export HOST CPU VMM_ARGS BIOS BOOT MEM TIMEOUT GUEST ARGS
 run: deps
 	@$(MAKE) --no-print-directory vmm
 	scripts/run

@@ -14,10 +14,20 @@ struct option_value {
 	int value;
 };
 
+enum option_kind {
+	OPTION_ENUM,		/* one of `values`, stored as int */
+	OPTION_SIZE,		/* bytes, with K/M/G meaning 2^10/2^20/2^30, within [min, max] */
+	OPTION_COUNT,		/* a number, with K/M/G meaning 10^3/10^6/10^9 */
+	OPTION_STRING,		/* copied into a char[BOOT_GUESTS_MAX] */
+};
+
 struct boot_option {
 	const char *key;
-	const struct option_value *values;	/* NULL-terminated */
-	size_t offset;				/* of the int-sized field in struct boot_options */
+	enum option_kind kind;
+	const struct option_value *values;	/* OPTION_ENUM: NULL-terminated */
+	size_t offset;				/* of the field in struct boot_options */
+	uint64_t min, max;			/* OPTION_SIZE */
+	const char *expected;			/* shown when the value is bad */
 };
 
 static const struct option_value log_values[] = {
@@ -33,8 +43,14 @@ _Static_assert(sizeof(enum log_level) == sizeof(int) && sizeof(enum crash_kind) 
 	       "boot option fields are stored as int");
 
 static const struct boot_option boot_option_table[] = {
-	{ "log", log_values, offsetof(struct boot_options, log_level) },
-	{ "crash", crash_values, offsetof(struct boot_options, crash) },
+	{ "log", OPTION_ENUM, log_values, offsetof(struct boot_options, log_level), 0, 0, NULL },
+	{ "crash", OPTION_ENUM, crash_values, offsetof(struct boot_options, crash), 0, 0, NULL },
+	{ "guest", OPTION_STRING, NULL, offsetof(struct boot_options, guests), 0, 0,
+	  "module names separated by commas" },
+	{ "guest_mem", OPTION_SIZE, NULL, offsetof(struct boot_options, guest_mem),
+	  GUEST_MEM_MIN, GUEST_MEM_MAX, "a size from 2M to 3G, e.g. 128M" },
+	{ "watchdog", OPTION_COUNT, NULL, offsetof(struct boot_options, watchdog_cycles), 0,
+	  UINT64_MAX, "TSC cycles, e.g. 500M or 30G; 0 turns it off" },
 };
 
 #define TOKEN_SHOWN_MAX 64	/* longer words are cut in messages */
@@ -43,6 +59,9 @@ void boot_options_default(struct boot_options *opts)
 {
 	opts->log_level = LOG_INFO;
 	opts->crash = CRASH_NONE;
+	opts->guests[0] = '\0';
+	opts->guest_mem = GUEST_MEM_DEFAULT;
+	opts->watchdog_cycles = WATCHDOG_DEFAULT;
 }
 
 static bool is_space(char c)
@@ -103,19 +122,80 @@ static void list_values(const struct option_value *v, char *buf, size_t len)
 					     used ? "|" : "", v->name);
 }
 
+/* Decimal digits and an optional K/M/G suffix; false on anything else or on overflow. */
+static bool parse_number(struct word w, bool binary, uint64_t *out)
+{
+	uint64_t n = 0, unit = 1;
+	size_t i, digits = w.len;
+
+	if (digits && (w.s[digits - 1] == 'K' || w.s[digits - 1] == 'k'))
+		unit = binary ? 1ull << 10 : 1000ull, digits--;
+	else if (digits && (w.s[digits - 1] == 'M' || w.s[digits - 1] == 'm'))
+		unit = binary ? 1ull << 20 : 1000000ull, digits--;
+	else if (digits && (w.s[digits - 1] == 'G' || w.s[digits - 1] == 'g'))
+		unit = binary ? 1ull << 30 : 1000000000ull, digits--;
+	if (!digits)
+		return false;
+	for (i = 0; i < digits; i++) {
+		uint64_t digit = (uint64_t)(w.s[i] - '0');
+
+		if (w.s[i] < '0' || w.s[i] > '9' || n > (UINT64_MAX - digit) / 10)
+			return false;
+		n = n * 10 + digit;
+	}
+	if (n > UINT64_MAX / unit)
+		return false;
+	*out = n * unit;
+	return true;
+}
+
+static bool set_value(const struct boot_option *opt, struct word value, struct boot_options *opts)
+{
+	char *field = (char *)opts + opt->offset;
+	const struct option_value *v;
+	uint64_t n;
+
+	switch (opt->kind) {
+	case OPTION_ENUM:
+		for (v = opt->values; v->name; v++) {
+			if (word_equals(value, v->name)) {
+				*(int *)field = v->value;
+				return true;
+			}
+		}
+		return false;
+	case OPTION_SIZE:
+	case OPTION_COUNT:
+		if (!parse_number(value, opt->kind == OPTION_SIZE, &n) || n < opt->min || n > opt->max)
+			return false;
+		*(uint64_t *)field = n;
+		return true;
+	case OPTION_STRING:
+		if (!value.len || value.len >= BOOT_GUESTS_MAX)
+			return false;
+		memcpy(field, value.s, value.len);
+		field[value.len] = '\0';
+		return true;
+	}
+	return false;
+}
+
+static void describe_expected(const struct boot_option *opt, char *buf, size_t len)
+{
+	if (opt->kind == OPTION_ENUM)
+		list_values(opt->values, buf, len);
+	else
+		fmt_snprintf(buf, len, "%s", opt->expected);
+}
+
 static int set_option(const struct boot_option *opt, struct word key, struct word value,
 		      struct boot_options *opts, char *err, size_t errlen)
 {
-	const struct option_value *v;
 	char expected[64];
 
-	for (v = opt->values; v->name; v++) {
-		if (word_equals(value, v->name)) {
-			*(int *)((char *)opts + opt->offset) = v->value;
-			return 0;
-		}
-	}
-	list_values(opt->values, expected, sizeof(expected));
+	if (set_value(opt, value, opts))
+		return 0;
+	describe_expected(opt, expected, sizeof(expected));
 	fmt_snprintf(err, errlen, "bad value '%.*s' for boot option '%.*s' (expected %s)",
 		     (int)(value.len < TOKEN_SHOWN_MAX ? value.len : TOKEN_SHOWN_MAX), value.s,
 		     (int)key.len, key.s, expected);
@@ -146,7 +226,7 @@ int cmdline_parse(const char *cmdline, struct boot_options *opts, char *err, siz
 		if (!eq) {
 			char expected[64];
 
-			list_values(opt->values, expected, sizeof(expected));
+			describe_expected(opt, expected, sizeof(expected));
 			fmt_snprintf(err, errlen, "boot option '%s' needs a value (%s=%s)",
 				     opt->key, opt->key, expected);
 			return -1;

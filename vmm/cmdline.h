@@ -3,6 +3,7 @@
 #define VMM_CMDLINE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "vmm/log.h"
 
 /* crash=pf|ud|panic: fail in the VMM on purpose to show (and test) the crash reports. */
@@ -13,9 +14,18 @@ enum crash_kind {
 	CRASH_PANIC,
 };
 
+#define BOOT_GUESTS_MAX		256
+#define GUEST_MEM_DEFAULT	(128ull << 20)
+#define GUEST_MEM_MIN		(2ull << 20)
+#define GUEST_MEM_MAX		(3ull << 30)	/* multiboot info must stay below 4 GiB */
+#define WATCHDOG_DEFAULT	30000000000ull	/* TSC cycles: about 10 s at 3 GHz */
+
 struct boot_options {
 	enum log_level log_level;	/* log=debug|info|warn */
 	enum crash_kind crash;		/* crash=pf|ud|panic */
+	char guests[BOOT_GUESTS_MAX];	/* guest=a,b,c: modules to run, in order; empty = all; none */
+	uint64_t guest_mem;		/* guest_mem=128M: RAM of each guest, K/M/G = 2^10/2^20/2^30 */
+	uint64_t watchdog_cycles;	/* watchdog=30G: TSC cycles a guest may run, K/M/G = 10^3/10^6/10^9; 0 = off */
 };
 
 void boot_options_default(struct boot_options *opts);

@@ -2,6 +2,7 @@
 #include "vmm/boot.h"
 #include "vmm/cmdline.h"
 #include "vmm/exit.h"
+#include "vmm/guest_run.h"
 #include "vmm/log.h"
 #include "vmm/memory.h"
 #include "vmm/status.h"
@@ -31,6 +32,7 @@ void vmm_main(const struct boot_handover *h)
 {
 	struct boot_options opts;
 	char err[160];
+	int status;
 
 	boot_options_default(&opts);
 	log_info("vmm: boot: %s, options '%s'\n", boot_source_name(h->source), h->cmdline);
@@ -45,6 +47,7 @@ void vmm_main(const struct boot_handover *h)
 		crash_on_purpose(opts.crash);
 
 	vmx_enable();
+	status = run_guests(h, &opts);
 	vmx_disable();
-	vmm_exit(VMM_STATUS_OK);
+	vmm_exit(status < 0 ? VMM_STATUS_OK : status);
 }

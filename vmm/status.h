@@ -18,6 +18,17 @@ enum vmm_status {
 	VMM_STATUS_VMX_FAILED = 10,	/* a VMX instruction failed */
 	VMM_STATUS_CRASH = 12,		/* panic() or a CPU exception in the VMM */
 	VMM_STATUS_BOOT_FAILED = 14,	/* the boot loader could not load the VMM */
+
+	/* A guest ended by the VMM's decision rather than its own. */
+	VMM_STATUS_GUEST_TRIPLE_FAULT = 16,
+	VMM_STATUS_GUEST_HALTED = 18,	/* HLT with nothing that could ever wake it */
+	VMM_STATUS_GUEST_WATCHDOG = 20,	/* ran past the watchdog= limit */
+	VMM_STATUS_GUEST_REFUSED = 22,	/* not a loadable multiboot kernel, or it does not fit */
+	VMM_STATUS_GUEST_UNHANDLED = 24,	/* an exit or access the VMM cannot emulate */
+	VMM_STATUS_GUEST_ENTRY_FAILED = 26,	/* VM entry failed: the VMCS dump says why */
 };
+
+/* What a guest that wrote 0 to isa-debug-exit gets: "passed" for QEMU-style runners. */
+#define GUEST_STATUS_PASS 1
 
 #endif

@@ -2,22 +2,27 @@
 #include <stdint.h>
 #include "vmm/string.h"
 
+/*
+ * REP STOSB/MOVSB: fast-string microcode on hardware (ERMSB) and a bulk
+ * path in Bochs, where a byte loop over a guest's 128 MiB took 10 s.
+ */
 void *memset(void *dst, int c, size_t n)
 {
-	unsigned char *d = dst;
+	uint64_t pattern = 0x0101010101010101ull * (unsigned char)c;
+	size_t words = n / 8, tail = n % 8;
+	void *d = dst;
 
-	while (n--)
-		*d++ = (unsigned char)c;
+	/* Bochs runs REP one iteration at a time: eight bytes per iteration is 8x faster there. */
+	__asm__ volatile("rep stosq" : "+D"(d), "+c"(words) : "a"(pattern) : "memory");
+	__asm__ volatile("rep stosb" : "+D"(d), "+c"(tail) : "a"(pattern) : "memory");
 	return dst;
 }
 
 void *memcpy(void *dst, const void *src, size_t n)
 {
-	unsigned char *d = dst;
-	const unsigned char *s = src;
+	void *d = dst;
 
-	while (n--)
-		*d++ = *s++;
+	__asm__ volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(n) : : "memory");
 	return dst;
 }
 

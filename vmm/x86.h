@@ -3,18 +3,50 @@
 #define VMM_X86_H
 
 #include <stdint.h>
+#include "vmm/cpuid_regs.h"
 
 #define MSR_IA32_FEATURE_CONTROL	0x3a
 #define MSR_IA32_EFER			0xc0000080
 
 #define CR0_PE	(1ul << 0)
+#define CR0_MP	(1ul << 1)
+#define CR0_EM	(1ul << 2)
+#define CR0_TS	(1ul << 3)
+#define CR0_ET	(1ul << 4)
 #define CR0_NE	(1ul << 5)
+#define CR0_WP	(1ul << 16)
+#define CR0_AM	(1ul << 18)
+#define CR0_NW	(1ul << 29)
+#define CR0_CD	(1ul << 30)
 #define CR0_PG	(1ul << 31)
-#define CR4_VMXE (1ul << 13)
 
-struct cpuid_regs {
-	uint32_t eax, ebx, ecx, edx;
-};
+#define CR4_VME		(1ul << 0)
+#define CR4_PVI		(1ul << 1)
+#define CR4_TSD		(1ul << 2)
+#define CR4_DE		(1ul << 3)
+#define CR4_PSE		(1ul << 4)
+#define CR4_PAE		(1ul << 5)
+#define CR4_MCE		(1ul << 6)
+#define CR4_PGE		(1ul << 7)
+#define CR4_PCE		(1ul << 8)
+#define CR4_OSFXSR	(1ul << 9)
+#define CR4_OSXMMEXCPT	(1ul << 10)
+#define CR4_UMIP	(1ul << 11)
+#define CR4_LA57	(1ul << 12)
+#define CR4_VMXE	(1ul << 13)
+#define CR4_SMXE	(1ul << 14)
+#define CR4_FSGSBASE	(1ul << 16)
+#define CR4_PCIDE	(1ul << 17)
+#define CR4_OSXSAVE	(1ul << 18)
+#define CR4_SMEP	(1ul << 20)
+#define CR4_SMAP	(1ul << 21)
+#define CR4_PKE		(1ul << 22)
+
+#define EFER_SCE	(1ul << 0)
+#define EFER_LME	(1ul << 8)
+#define EFER_LMA	(1ul << 10)
+#define EFER_NXE	(1ul << 11)
+
 
 static inline void outb(uint16_t port, uint8_t v)
 {

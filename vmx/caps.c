@@ -42,6 +42,11 @@ void vmx_caps_decode(const struct vmx_msrs *m, struct vmx_caps *c)
 	c->ept_1g = c->ept && (ept_cap & EPT_CAP_1G);
 	c->invept = c->ept && (ept_cap & EPT_CAP_INVEPT);
 	c->invvpid = c->vpid && (ept_cap & EPT_CAP_INVVPID);
+	c->invept_single = c->invept && (ept_cap & EPT_CAP_INVEPT_SINGLE);
+	c->invept_all = c->invept && (ept_cap & EPT_CAP_INVEPT_ALL);
+	c->invvpid_address = c->invvpid && (ept_cap & EPT_CAP_INVVPID_ADDRESS);
+	c->invvpid_single = c->invvpid && (ept_cap & EPT_CAP_INVVPID_SINGLE);
+	c->invvpid_all = c->invvpid && (ept_cap & EPT_CAP_INVVPID_ALL);
 
 	c->preemption_timer = allowed1(m->pinbased, PIN_PREEMPTION_TIMER);
 	c->preemption_timer_rate = (uint32_t)(m->misc & VMX_MISC_PREEMPTION_RATE_MASK);

@@ -19,6 +19,9 @@
 #define MSR_IA32_VMX_PROCBASED_CTLS2	0x48b
 #define MSR_IA32_VMX_EPT_VPID_CAP	0x48c
 #define MSR_IA32_VMX_TRUE_PINBASED_CTLS	0x48d
+#define MSR_IA32_VMX_TRUE_PROCBASED_CTLS	0x48e
+#define MSR_IA32_VMX_TRUE_EXIT_CTLS	0x48f
+#define MSR_IA32_VMX_TRUE_ENTRY_CTLS	0x490
 
 #define FEATURE_CONTROL_LOCKED		(1ull << 0)
 #define FEATURE_CONTROL_VMX_OUTSIDE_SMX	(1ull << 2)
@@ -45,7 +48,12 @@
 #define EPT_CAP_1G			(1ull << 17)
 #define EPT_CAP_INVEPT			(1ull << 20)
 #define EPT_CAP_AD			(1ull << 21)
+#define EPT_CAP_INVEPT_SINGLE		(1ull << 25)
+#define EPT_CAP_INVEPT_ALL		(1ull << 26)
 #define EPT_CAP_INVVPID			(1ull << 32)
+#define EPT_CAP_INVVPID_ADDRESS		(1ull << 40)
+#define EPT_CAP_INVVPID_SINGLE		(1ull << 41)
+#define EPT_CAP_INVVPID_ALL		(1ull << 42)
 #define VMX_MISC_PREEMPTION_RATE_MASK	0x1full
 
 /*
@@ -75,6 +83,7 @@ struct vmx_caps {
 	bool secondary_controls;
 	bool ept, vpid, unrestricted_guest;
 	bool ept_walk_4, ept_wb, ept_ad, ept_2m, ept_1g, invept, invvpid;
+	bool invept_single, invept_all, invvpid_address, invvpid_single, invvpid_all;
 	bool preemption_timer;
 	uint32_t preemption_timer_rate;	/* the timer counts down every 2^rate TSC cycles */
 	uint32_t maxphyaddr;

@@ -1,6 +1,8 @@
 /* VT-x detection, IA32_FEATURE_CONTROL, CR0/CR4 fixed bits, VMXON and VMXOFF. */
 #include <stdbool.h>
 #include "vmx/vmx.h"
+#include "vmx/vmcs_fields.h"
+#include "vmx/vmx_ops.h"
 #include "vmm/exit.h"
 #include "vmm/log.h"
 #include "vmm/memory.h"
@@ -124,6 +126,42 @@ void vmx_enable(void)
 		log_warn("vmx: VMX structures want memory type %u, not write-back\n", caps.vmcs_memtype);
 	apply_vmx_fixed_bits();
 	vmxon();
+	vmx_compute_controls(&caps);
+}
+
+void vmx_invalidate_ept(uint64_t eptp)
+{
+	if (caps.invept_single)
+		invept(INVEPT_SINGLE_CONTEXT, eptp);
+	else if (caps.invept_all)
+		invept(INVEPT_ALL_CONTEXT, 0);
+}
+
+void vmx_invalidate_vpid(uint16_t vpid)
+{
+	if (!vpid)
+		return;		/* without VPID every entry and exit flushes already */
+	if (caps.invvpid_single)
+		invvpid(INVVPID_SINGLE_CONTEXT, vpid, 0);
+	else if (caps.invvpid_all)
+		invvpid(INVVPID_ALL_CONTEXT, 0, 0);
+}
+
+void vmx_instruction_failed(const char *what, uint64_t operand)
+{
+	uint64_t error = 0;
+	uint8_t no_vmcs;
+
+	/* Reading the error field itself needs a current VMCS; VMfailInvalid means there is none. */
+	__asm__ volatile("vmread %2, %0; setc %1" : "=r"(error), "=qm"(no_vmcs)
+			 : "r"((uint64_t)VMCS_INSTRUCTION_ERROR) : "cc");
+	if (no_vmcs)
+		log_error("vmm: error: %s(%#lx) failed: VMfailInvalid (no current VMCS)\n", what,
+			  operand);
+	else
+		log_error("vmm: error: %s(%#lx) failed: VM-instruction error %lu (%s)\n", what,
+			  operand, error, vmx_instruction_error_name((uint32_t)error));
+	vmm_exit(VMM_STATUS_VMX_FAILED);
 }
 
 void vmx_disable(void)

@@ -16,4 +16,25 @@ void vmx_disable(void);
 
 const struct vmx_caps *vmx_caps(void);
 
+/* The controls every VMCS gets, computed once by vmx_enable() from the capability MSRs. */
+struct vmx_config {
+	uint32_t pin, proc, proc2, exit, entry;
+	bool guests_supported;		/* EPT with unrestricted guest: what running guests needs today */
+	char missing[160];		/* names of the required controls the CPU lacks */
+	uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
+};
+
+const struct vmx_config *vmx_config(void);
+void vmx_compute_controls(const struct vmx_caps *caps);
+
+/* SDM 31.4 "VM instruction error numbers". */
+const char *vmx_instruction_error_name(uint32_t error);
+
+/* Every VMCS field the dump knows, by name, on the console (as KVM's dump_vmcs does). */
+void vmx_dump_vmcs(void);
+
+/* INVEPT/INVVPID with the narrowest type the CPU has (single context, else all). */
+void vmx_invalidate_ept(uint64_t eptp);
+void vmx_invalidate_vpid(uint16_t vpid);
+
 #endif

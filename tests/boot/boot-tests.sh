@@ -8,15 +8,24 @@ set -euo pipefail
 # against the serial log with CRs removed) must match some line; '!REGEX' must
 # match none. Every case also checks that the log ends with "vmm: exit status STATUS".
 cases() {
-	tcase bochs-skylake 0 --host bochs --cpu corei7_skylake_x -- '^vmx: revision=0x[0-9a-f]+ ept=yes vpid=yes unrestricted_guest=yes ept_ad=yes .*maxphyaddr=40' '^vmx: vmxon ok' '^vmx: vmxoff ok'
-	tcase bochs-penryn 0 --host bochs --cpu core2_penryn_t9600 -- '^vmx: revision=0x[0-9a-f]+ ept=no vpid=no unrestricted_guest=no ept_ad=no' '^vmx: vmxon ok'
-	tcase bochs-seabios 0 --host bochs --bios seabios --cpu corei7_skylake_x -- '^vmx: IA32_FEATURE_CONTROL was unlocked: enabled VMX and locked it' '^vmx: vmxon ok'
-	tcase bochs-sandy-bridge 0 --host bochs --cpu corei7_sandy_bridge_2600k -- '^vmx: revision=0x[0-9a-f]+ ept=yes vpid=yes unrestricted_guest=yes ept_ad=no ' '^vmx: vmxon ok'
-	tcase bochs-lynnfield 0 --host bochs --cpu corei5_lynnfield_750 -- '^vmx: revision=0x[0-9a-f]+ ept=yes vpid=yes unrestricted_guest=no ept_ad=no ' '^vmx: vmxon ok'
+	tcase bochs-skylake 0 --host bochs --args guest=none --cpu corei7_skylake_x -- '^vmx: revision=0x[0-9a-f]+ ept=yes vpid=yes unrestricted_guest=yes ept_ad=yes .*maxphyaddr=40' '^vmx: vmxon ok' '^vmx: vmxoff ok'
+	tcase bochs-penryn 0 --host bochs --args guest=none --cpu core2_penryn_t9600 -- '^vmx: revision=0x[0-9a-f]+ ept=no vpid=no unrestricted_guest=no ept_ad=no' '^vmx: vmxon ok'
+	tcase bochs-seabios 0 --host bochs --args guest=none --bios seabios --cpu corei7_skylake_x -- '^vmx: IA32_FEATURE_CONTROL was unlocked: enabled VMX and locked it' '^vmx: vmxon ok'
+	tcase bochs-sandy-bridge 0 --host bochs --args guest=none --cpu corei7_sandy_bridge_2600k -- '^vmx: revision=0x[0-9a-f]+ ept=yes vpid=yes unrestricted_guest=yes ept_ad=no ' '^vmx: vmxon ok'
+	tcase bochs-lynnfield 0 --host bochs --args guest=none --cpu corei5_lynnfield_750 -- '^vmx: revision=0x[0-9a-f]+ ept=yes vpid=yes unrestricted_guest=no ept_ad=no ' '^vmx: vmxon ok'
 	tcase bochs-no-long-mode 14 --host bochs --cpu p4_willamette -- '^vmm: error: this CPU has no 64-bit long mode'
 	tcase qemu-ram-above-4g 2 --host qemu-tcg --boot multiboot --mem 5000 --args "log=debug" -- '^vmm: paging: identity-mapped up to 0x1[0-9a-f]{8} ' '^vmm: memory: 49[0-9]{2} MiB usable'
 	tcase bochs-no-vmx 2 --host bochs --cpu p4_prescott_celeron_336 -- '^vmm: error: VT-x is not available'
 	tcase bochs-bad-option 6 --host bochs --args "bogus=1" -- "^vmm: error: unknown boot option 'bogus=1'"
+	# Guests (EPT mode).  build/vmm.img carries the built-in guests that pass; guest 0 writes 0 -> status 1.
+	tcase bochs-guests-builtin 1 --host bochs -- '^\[hello\] guest: PASS hello$' '^\[cpuid\] guest: running under the VMM$' '^\[cpuid\] guest: PASS cpuid$' '^\[io\] guest: rep outsb across a page boundary works$' '^\[io\] guest: PASS io$' '^\[vmx_insn\] guest: vmxon raised #UD$' '^\[vmx_insn\] guest: PASS vmx_insn$' '^\[hypercall\] guest: hello through HC_PUTS$' '^\[hypercall\] guest: PASS hypercall$' '^\[exitcost\] guest: exitcost cpuid=[0-9]+ io_out=[0-9]+ io_in=[0-9]+$' '^stats: guest=io exits=[0-9]+ io=[0-9]+ io_string_elements=[1-9]' '^vmm: guest exitcost: exit status 1$' '!exit status (1[68]|2[0-6])$'
+	tcase bochs-guest-failures 16 --host bochs --guest build/guest/triple_fault.elf --guest build/guest/bad_elf.elf --guest build/guest/not_elf.elf --guest 'build/guest/hello.elf:one two' --guest build/guest/loop.elf --args 'watchdog=100M guest_mem=16M' -- '^\[triple_fault\] guest: about to triple-fault$' '^vmm: guest triple_fault: triple fault at rip 0x' '^vmm: guest triple_fault: exit status 16$' '^vmm: guest bad_elf: refused: ' '^vmm: guest bad_elf: exit status 22$' '^vmm: guest not_elf: refused: not an ELF file' '^vmm: guest not_elf: exit status 22$' "^\[hello\] guest: args 'one two'$" '^vmm: guest hello: exit status 1$' '^vmm: guest loop: watchdog: still running after 100000000 TSC cycles' '^vmm: guest loop: exit status 20$' '^vmx: vmxoff ok$'
+	tcase bochs-guest-select 1 --host bochs --args 'guest=io,hello' -- '^vmm: guest io: exit status 1$' '^vmm: guest hello: exit status 1$' '!^\[cpuid\]'
+	tcase bochs-guest-unknown 6 --host bochs --args 'guest=hello,nosuch' -- "^vmm: error: guest=: no module named 'nosuch'$"
+	tcase bochs-guest-too-big 22 --host bochs --args 'guest=hello guest_mem=3G' -- '^vmm: guest hello: refused: guest_mem=3072M does not fit'
+	tcase bochs-penryn-guest 22 --host bochs --cpu core2_penryn_t9600 --args 'guest=hello' -- '^vmx: running guests needs controls this CPU lacks: .*enable EPT' '^vmm: guest hello: refused: this CPU lacks VMX controls'
+	tcase qemu-multiboot-modules 2 --host qemu-tcg --boot multiboot --guest 'build/guest/hello.elf:a b' --guest build/guest/io.elf --args log=debug -- "^vmm: boot: module 0 'hello a b' at \[0x[0-9a-f]+, 0x[0-9a-f]+\)" "^vmm: boot: module 1 'io' at "
+	tcase qemu-disk-modules 2 --host qemu-tcg --boot disk --guest 'build/guest/hello.elf:a b' --args log=debug -- "^vmm: boot: module 0 'hello a b' at \[0x[0-9a-f]+, 0x[0-9a-f]+\)"
 	tcase qemu-disk-no-vtx 2 --host qemu-tcg --boot disk -- '^vmm: error: VT-x is not available'
 	tcase qemu-multiboot-no-vtx 2 --host qemu-tcg --boot multiboot -- '^vmm: error: VT-x is not available' '^vmm: boot: multiboot'
 	tcase qemu-disk-bios-path 2 --host qemu-tcg --boot disk --args "log=debug" -- '^vmm: boot: bios' '^vmm: memory: .*usable'
@@ -37,7 +46,7 @@ LOG_DIR=$ROOT/build/test-logs
 JOBS=${JOBS:-2}
 CASE_TIMEOUT=${TIMEOUT:-120}
 # The caller's runner settings (make may export them) must not change what a case means.
-unset HOST CPU VMM_ARGS BIOS BOOT MEM LOG TIMEOUT
+unset HOST CPU VMM_ARGS BIOS BOOT MEM LOG TIMEOUT GUEST ARGS
 readonly SEP=$'\x1f'
 
 usage() {

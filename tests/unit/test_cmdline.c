@@ -124,6 +124,37 @@ static void test_small_error_buffer_is_terminated(void **state)
 	assert_string_equal(err, "unknown");
 }
 
+static void test_guest_options(void **state)
+{
+	struct parse_result r = parse("guest=hello,io guest_mem=64M watchdog=500M");
+
+	(void)state;
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.opts.guests, "hello,io");
+	assert_int_equal(r.opts.guest_mem, 64ull << 20);
+	assert_int_equal(r.opts.watchdog_cycles, 500000000ull);
+	r = parse("guest_mem=2g watchdog=0 guest_mem=131072k");
+	assert_int_equal(r.opts.guest_mem, 128ull << 20);
+	assert_int_equal(r.opts.watchdog_cycles, 0);
+	assert_int_equal(parse("").opts.guest_mem, GUEST_MEM_DEFAULT);
+	assert_int_equal(parse("").opts.watchdog_cycles, WATCHDOG_DEFAULT);
+	assert_int_equal(parse("watchdog=18446744073709551615").opts.watchdog_cycles, UINT64_MAX);
+}
+
+static void test_bad_numbers_are_refused(void **state)
+{
+	(void)state;
+	assert_string_equal(parse("guest_mem=1M").err,
+			    "bad value '1M' for boot option 'guest_mem' (expected a size from 2M to 3G, e.g. 128M)");
+	assert_int_equal(parse("guest_mem=4G").rc, -1);
+	assert_int_equal(parse("guest_mem=12X").rc, -1);
+	assert_int_equal(parse("guest_mem=M").rc, -1);
+	assert_int_equal(parse("guest_mem=-5M").rc, -1);
+	assert_int_equal(parse("watchdog=18446744073709551616").rc, -1);
+	assert_int_equal(parse("watchdog=20000000000G").rc, -1);
+	assert_int_equal(parse("guest=").rc, -1);
+}
+
 static void test_skip_program_name(void **state)
 {
 	(void)state;
@@ -146,6 +177,8 @@ int main(void)
 		cmocka_unit_test(test_option_without_value),
 		cmocka_unit_test(test_long_words_are_cut_in_messages),
 		cmocka_unit_test(test_small_error_buffer_is_terminated),
+		cmocka_unit_test(test_guest_options),
+		cmocka_unit_test(test_bad_numbers_are_refused),
 		cmocka_unit_test(test_skip_program_name),
 	};
 

@@ -37,7 +37,8 @@ static struct vmx_msrs skylake_like(void)
 		.procbased2 = ALLOWED1(PROC2_EPT) | ALLOWED1(PROC2_VPID) |
 			      ALLOWED1(PROC2_UNRESTRICTED_GUEST),
 		.ept_vpid_cap = EPT_CAP_WALK_4 | EPT_CAP_WB | EPT_CAP_2M | EPT_CAP_1G |
-				EPT_CAP_INVEPT | EPT_CAP_AD | EPT_CAP_INVVPID,
+				EPT_CAP_INVEPT | EPT_CAP_AD | EPT_CAP_INVVPID |
+				EPT_CAP_INVEPT_SINGLE | EPT_CAP_INVVPID_SINGLE,
 		.misc = 5,
 		.maxphyaddr = 40,
 	};
@@ -58,6 +59,8 @@ static void test_full_featured_cpu(void **state)
 	assert_true(c.ept && c.vpid && c.unrestricted_guest);
 	assert_true(c.ept_walk_4 && c.ept_wb && c.ept_ad && c.ept_2m && c.ept_1g);
 	assert_true(c.invept && c.invvpid);
+	assert_true(c.invept_single && c.invvpid_single);
+	assert_false(c.invept_all || c.invvpid_all || c.invvpid_address);
 	assert_true(c.preemption_timer);
 	assert_int_equal(c.preemption_timer_rate, 5);
 	vmx_caps_format(&c, line, sizeof(line));

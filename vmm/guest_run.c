@@ -1,0 +1,140 @@
+/* run_guests(): module selection, loading, multiboot info, the vCPU, and each guest's report. */
+#include "vmm/elf_load.h"
+#include "vmm/exit.h"
+#include "vmm/format.h"
+#include "vmm/guest_run.h"
+#include "vmm/log.h"
+#include "vmm/memory.h"
+#include "vmm/multiboot_info.h"
+#include "vmm/status.h"
+#include "vmm/string.h"
+#include "vmm/vm.h"
+#include "vmx/vcpu.h"
+#include "vmx/vmx.h"
+
+/* Headroom the VMM keeps for itself (page tables, VMCS) when sizing a guest. */
+#define VMM_RESERVE_BYTES	(4ull << 20)
+
+void vmx_reset_guest_msrs(void);
+
+/* The module's name: its cmdline's first word ("NAME ARGS"). */
+static size_t module_name_len(const struct boot_module *m)
+{
+	size_t n = 0;
+
+	while (m->cmdline[n] && m->cmdline[n] != ' ')
+		n++;
+	return n;
+}
+
+static const struct boot_module *find_module(const struct boot_handover *h, const char *name,
+					     size_t len)
+{
+	uint32_t i;
+
+	for (i = 0; i < h->module_count; i++)
+		if (module_name_len(&h->modules[i]) == len &&
+		    !memcmp(h->modules[i].cmdline, name, len))
+			return &h->modules[i];
+	return NULL;
+}
+
+static void print_stats(const struct vm *vm)
+{
+	const struct vm_stats *s = &vm->stats;
+
+	log_error("stats: guest=%s exits=%lu io=%lu io_string_elements=%lu cpuid=%lu msr=%lu cr=%lu hlt=%lu vmcall=%lu ept_violation=%lu unclaimed_io=%lu\n",
+		  vm->name, s->exits, s->io_exits, s->io_string_elements, s->exits_by_reason[10],
+		  s->exits_by_reason[31] + s->exits_by_reason[32], s->exits_by_reason[28],
+		  s->exits_by_reason[12], s->hypercalls, s->exits_by_reason[48],
+		  vm->io.unclaimed_reads + vm->io.unclaimed_writes);
+}
+
+static int refuse(const char *name, const char *why)
+{
+	log_error("vmm: guest %s: refused: %s\n", name, why);
+	return VMM_STATUS_GUEST_REFUSED;
+}
+
+static int run_module(const struct boot_module *m, const struct boot_options *opts)
+{
+	struct phys_range hole = multiboot_reserved_low_range();
+	char name[VM_NAME_MAX], err[160];
+	struct elf_load_result elf;
+	uint64_t mbi, end;
+	struct vcpu *v;
+	struct vm *vm;
+	int status;
+
+	strlcpy(name, m->cmdline, sizeof(name));
+	name[module_name_len(m) < sizeof(name) ? module_name_len(m) : sizeof(name) - 1] = '\0';
+	if (!vmx_config()->guests_supported)
+		return refuse(name, "this CPU lacks VMX controls that EPT mode needs (see the vmx: lines above)");
+	if (opts->guest_mem + VMM_RESERVE_BYTES > memory_free_bytes()) {
+		fmt_snprintf(err, sizeof(err), "guest_mem=%luM does not fit: %luM free",
+			     opts->guest_mem >> 20, memory_free_bytes() >> 20);
+		return refuse(name, err);
+	}
+
+	vm = vm_create(name, opts->guest_mem);
+	vm->watchdog_cycles = opts->watchdog_cycles;
+	if (elf_load_multiboot((const void *)(uintptr_t)m->start, m->end - m->start, &vm->ram,
+			       &hole, 1, &elf, err, sizeof(err)) ||
+	    multiboot_info_build(&vm->ram, elf.end, m->cmdline, NULL, 0, &mbi, &end, err,
+				 sizeof(err))) {
+		vm_destroy(vm);
+		return refuse(name, err);
+	}
+	log_info("vmm: guest %s: ELF%u entry %#lx, loaded [%#lx, %#lx), multiboot info at %#lx, %luM RAM\n",
+		 name, elf.elf_class, elf.entry, elf.start, elf.end, mbi, vm->ram.size >> 20);
+
+	vmx_reset_guest_msrs();
+	v = vcpu_create(vm, (uint32_t)elf.entry, (uint32_t)mbi);
+	vcpu_run(v);
+	uart16550_flush(&vm->uart);
+	print_stats(vm);
+	status = vm->status;
+	vcpu_destroy(v);
+	vm_destroy(vm);
+	return status;
+}
+
+int run_guests(const struct boot_handover *h, const struct boot_options *opts)
+{
+	const char *p = opts->guests;
+	int final = -1;
+	uint32_t i;
+
+	if (!strcmp(p, "none"))
+		return -1;
+	if (!h->module_count) {
+		if (*p)
+			log_error("vmm: error: guest=%s, but no guest modules were loaded\n", p);
+		return *p ? VMM_STATUS_BAD_CMDLINE : -1;
+	}
+	for (i = 0; *p || (!opts->guests[0] && i < h->module_count); i++) {
+		const struct boot_module *m;
+		int status;
+
+		if (opts->guests[0]) {
+			size_t len = 0;
+
+			while (p[len] && p[len] != ',')
+				len++;
+			m = find_module(h, p, len);
+			if (!m) {
+				log_error("vmm: error: guest=: no module named '%.*s'\n", (int)len, p);
+				vmm_exit(VMM_STATUS_BAD_CMDLINE);
+			}
+			p += len + (p[len] == ',');
+		} else {
+			m = &h->modules[i];
+		}
+		status = run_module(m, opts);
+		log_error("vmm: guest %.*s: exit status %d\n", (int)module_name_len(m), m->cmdline,
+			  status);
+		if (final == -1 || (final == GUEST_STATUS_PASS && status != GUEST_STATUS_PASS))
+			final = status;
+	}
+	return final;
+}

@@ -1,0 +1,378 @@
+/* vCPU lifecycle: the VMCS (host state, multiboot guest state, controls), event injection, the run loop. */
+#include "vmx/exits.h"
+#include "vmx/vcpu.h"
+#include "vmx/vmcs_fields.h"
+#include "vmx/vmx.h"
+#include "vmx/vmx_ops.h"
+#include "vmm/exit.h"
+#include "vmm/log.h"
+#include "vmm/memory.h"
+#include "vmm/status.h"
+#include "vmm/string.h"
+#include "vmm/x86.h"
+
+#define MSR_IA32_PAT		0x277
+#define PAT_POWER_ON_VALUE	0x0007040600070406ull
+#define MULTIBOOT_MAGIC		0x2badb002u
+#define APIC_BASE_DEFAULT	0xfee00900ull	/* enabled, BSP, at 0xfee00000 */
+
+#define SEL_HOST_CODE		0x08
+#define SEL_HOST_DATA		0x10
+#define SEL_HOST_TSS		0x28
+
+#define AR_CODE32		0xc09b	/* present, DPL 0, execute/read accessed, D, G */
+#define AR_DATA32		0xc093	/* present, DPL 0, read/write accessed, D/B, G */
+#define AR_TSS32_BUSY		0x008b
+
+#define EXCEPTION_AC		17
+
+/* Guest CR0 bits that exit when written: PG for EFER.LMA and PDPTEs, NE because the real one must stay 1. */
+#define CR0_INTERCEPTED		(CR0_PG | CR0_NE)
+
+extern char gdt64[], tss64[];
+extern int vmx_enter(struct guest_regs *regs, int launched);
+
+static uint16_t next_vpid = 1;
+
+static uint64_t host_idtr_base(void)
+{
+	struct __attribute__((packed)) { uint16_t limit; uint64_t base; } idtr;
+
+	__asm__ volatile("sidt %0" : "=m"(idtr));
+	return idtr.base;
+}
+
+static void write_host_state(void)
+{
+	vmwrite(VMCS_HOST_CR0, read_cr0());
+	vmwrite(VMCS_HOST_CR3, read_cr3());
+	vmwrite(VMCS_HOST_CR4, read_cr4());
+	vmwrite(VMCS_HOST_CS_SEL, SEL_HOST_CODE);
+	vmwrite(VMCS_HOST_SS_SEL, SEL_HOST_DATA);
+	vmwrite(VMCS_HOST_DS_SEL, SEL_HOST_DATA);
+	vmwrite(VMCS_HOST_ES_SEL, SEL_HOST_DATA);
+	vmwrite(VMCS_HOST_FS_SEL, 0);
+	vmwrite(VMCS_HOST_GS_SEL, 0);
+	vmwrite(VMCS_HOST_TR_SEL, SEL_HOST_TSS);
+	vmwrite(VMCS_HOST_FS_BASE, 0);
+	vmwrite(VMCS_HOST_GS_BASE, 0);
+	vmwrite(VMCS_HOST_TR_BASE, (uintptr_t)tss64);
+	vmwrite(VMCS_HOST_GDTR_BASE, (uintptr_t)gdt64);
+	vmwrite(VMCS_HOST_IDTR_BASE, host_idtr_base());
+	vmwrite(VMCS_HOST_SYSENTER_CS, 0);
+	vmwrite(VMCS_HOST_SYSENTER_ESP, 0);
+	vmwrite(VMCS_HOST_SYSENTER_EIP, 0);
+	vmwrite(VMCS_HOST_EFER, rdmsr(MSR_IA32_EFER));
+	vmwrite(VMCS_HOST_PAT, rdmsr(MSR_IA32_PAT));
+}
+
+static void write_segment(uint32_t sel_field, uint16_t sel, uint32_t ar)
+{
+	/* Selector, base, limit and access rights are laid out at fixed distances from the selector field. */
+	uint32_t index = (sel_field - VMCS_GUEST_ES_SEL) / 2;
+
+	vmwrite(sel_field, sel);
+	vmwrite(VMCS_GUEST_ES_BASE + 2 * index, 0);
+	vmwrite(VMCS_GUEST_ES_LIMIT + 2 * index, 0xffffffff);
+	vmwrite(VMCS_GUEST_ES_AR + 2 * index, ar);
+}
+
+uint64_t vcpu_real_cr0(uint64_t guest_cr0)
+{
+	const struct vmx_config *c = vmx_config();
+
+	/* Unrestricted guest lifts the PE and PG requirements of CR0_FIXED0 (SDM 26.3.1.1). */
+	return (guest_cr0 | (c->cr0_fixed0 & ~(CR0_PE | CR0_PG))) & c->cr0_fixed1;
+}
+
+uint64_t vcpu_real_cr4(uint64_t guest_cr4)
+{
+	const struct vmx_config *c = vmx_config();
+
+	return (guest_cr4 | c->cr4_fixed0) & c->cr4_fixed1;
+}
+
+/* Multiboot 1: 32-bit protected mode, flat 4 GiB segments, paging and interrupts off. */
+static void write_multiboot_guest_state(struct vcpu *v, uint32_t entry, uint32_t info)
+{
+	static const uint32_t data_segments[] = {
+		VMCS_GUEST_ES_SEL, VMCS_GUEST_SS_SEL, VMCS_GUEST_DS_SEL,
+		VMCS_GUEST_FS_SEL, VMCS_GUEST_GS_SEL,
+	};
+	unsigned i;
+
+	write_segment(VMCS_GUEST_CS_SEL, 0x08, AR_CODE32);
+	for (i = 0; i < sizeof(data_segments) / sizeof(data_segments[0]); i++)
+		write_segment(data_segments[i], 0x10, AR_DATA32);
+	vmwrite(VMCS_GUEST_TR_SEL, 0);
+	vmwrite(VMCS_GUEST_TR_BASE, 0);
+	vmwrite(VMCS_GUEST_TR_LIMIT, 0x67);
+	vmwrite(VMCS_GUEST_TR_AR, AR_TSS32_BUSY);
+	vmwrite(VMCS_GUEST_LDTR_SEL, 0);
+	vmwrite(VMCS_GUEST_LDTR_BASE, 0);
+	vmwrite(VMCS_GUEST_LDTR_LIMIT, 0);
+	vmwrite(VMCS_GUEST_LDTR_AR, SEG_AR_UNUSABLE);
+	vmwrite(VMCS_GUEST_GDTR_BASE, 0);
+	vmwrite(VMCS_GUEST_GDTR_LIMIT, 0xffff);
+	vmwrite(VMCS_GUEST_IDTR_BASE, 0);
+	vmwrite(VMCS_GUEST_IDTR_LIMIT, 0xffff);
+
+	vmwrite(VMCS_CR0_GUEST_HOST_MASK, CR0_INTERCEPTED);
+	vmwrite(VMCS_CR0_READ_SHADOW, CR0_PE | CR0_ET);
+	vmwrite(VMCS_GUEST_CR0, vcpu_real_cr0(CR0_PE | CR0_ET));
+	/* Every CR4 write exits: the VMM checks it against the features CPUID shows. */
+	vmwrite(VMCS_CR4_GUEST_HOST_MASK, ~0ull);
+	vmwrite(VMCS_CR4_READ_SHADOW, 0);
+	vmwrite(VMCS_GUEST_CR4, vcpu_real_cr4(0));
+	vmwrite(VMCS_GUEST_CR3, 0);
+	vmwrite(VMCS_GUEST_DR7, 0x400);
+	vmwrite(VMCS_GUEST_RSP, 0);
+	vmwrite(VMCS_GUEST_RIP, entry);
+	vmwrite(VMCS_GUEST_RFLAGS, 0x2);
+	vmwrite(VMCS_GUEST_PENDING_DBG, 0);
+	vmwrite(VMCS_GUEST_INTERRUPTIBILITY, 0);
+	vmwrite(VMCS_GUEST_ACTIVITY_STATE, 0);
+	vmwrite(VMCS_GUEST_SYSENTER_CS, 0);
+	vmwrite(VMCS_GUEST_SYSENTER_ESP, 0);
+	vmwrite(VMCS_GUEST_SYSENTER_EIP, 0);
+	vmwrite(VMCS_GUEST_DEBUGCTL, 0);
+	vmwrite(VMCS_GUEST_PAT, PAT_POWER_ON_VALUE);
+	vmwrite(VMCS_GUEST_EFER, 0);
+	vmwrite(VMCS_LINK_POINTER, ~0ull);
+
+	memset(&v->regs, 0, sizeof(v->regs));
+	v->regs.rax = MULTIBOOT_MAGIC;
+	v->regs.rbx = info;
+}
+
+static void write_controls(struct vcpu *v)
+{
+	const struct vmx_config *c = vmx_config();
+	uint32_t pin = c->pin, proc2 = c->proc2;
+
+	if (!v->vm->watchdog_cycles)
+		pin &= ~PIN_PREEMPTION_TIMER_BIT;
+	if (!v->vpid)
+		proc2 &= ~PROC2_ENABLE_VPID;
+	vmwrite(VMCS_PIN_CONTROLS, pin);
+	vmwrite(VMCS_PROC_CONTROLS, c->proc);
+	vmwrite(VMCS_PROC_CONTROLS2, proc2);
+	vmwrite(VMCS_EXIT_CONTROLS, c->exit);
+	v->entry_controls = c->entry;
+	vmwrite(VMCS_ENTRY_CONTROLS, v->entry_controls);
+	vmwrite(VMCS_EXCEPTION_BITMAP, 1u << EXCEPTION_AC);
+	vmwrite(VMCS_PF_ERROR_CODE_MASK, 0);
+	vmwrite(VMCS_PF_ERROR_CODE_MATCH, 0);
+	vmwrite(VMCS_CR3_TARGET_COUNT, 0);
+	vmwrite(VMCS_EXIT_MSR_STORE_COUNT, 0);
+	vmwrite(VMCS_EXIT_MSR_LOAD_COUNT, 0);
+	vmwrite(VMCS_ENTRY_MSR_LOAD_COUNT, 0);
+	vmwrite(VMCS_ENTRY_INTR_INFO, 0);
+	vmwrite(VMCS_TSC_OFFSET, 0);
+	vmwrite(VMCS_EPT_POINTER, v->vm->ept.eptp);
+	if (v->vpid)
+		vmwrite(VMCS_VPID, v->vpid);
+	if (pin & PIN_PREEMPTION_TIMER_BIT) {
+		uint64_t ticks = v->vm->watchdog_cycles >> vmx_caps()->preemption_timer_rate;
+
+		vmwrite(VMCS_PREEMPTION_TIMER, ticks > 0xffffffffull ? 0xffffffffull : ticks);
+	}
+}
+
+struct vcpu *vcpu_create(struct vm *vm, uint32_t entry, uint32_t info)
+{
+	uint64_t page = memory_alloc_pages(1, "a vCPU");
+	struct vcpu *v = phys_to_virt(page);
+
+	v->vm = vm;
+	v->apic_base = APIC_BASE_DEFAULT;
+	v->vmcs_pa = memory_alloc_pages(1, "a VMCS");
+	*(uint32_t *)phys_to_virt(v->vmcs_pa) = vmx_caps()->vmcs_revision;
+	if (vmx_config()->proc2 & PROC2_ENABLE_VPID) {
+		/* VPIDs are reused across guests: flush what a previous owner left. */
+		v->vpid = next_vpid;
+		next_vpid = next_vpid == 0xffff ? 1 : next_vpid + 1;
+		vmx_invalidate_vpid(v->vpid);
+	}
+	vmclear(v->vmcs_pa);
+	vmptrld(v->vmcs_pa);
+	write_controls(v);
+	write_host_state();
+	write_multiboot_guest_state(v, entry, info);
+	vm->vcpu = v;
+	return v;
+}
+
+void vcpu_destroy(struct vcpu *v)
+{
+	vmclear(v->vmcs_pa);
+	memory_free_pages(v->vmcs_pa, 1);
+	v->vm->vcpu = NULL;
+	memory_free_pages((uintptr_t)v, 1);
+}
+
+/*
+ * Register numbers in exit qualifications and ModRM order (rax rcx rdx rbx
+ * rsp rbp rsi rdi r8..r15) to slots of struct guest_regs; RSP lives in the VMCS.
+ */
+static uint64_t *gpr_slot(struct vcpu *v, unsigned n)
+{
+	static const unsigned slot[16] = { 0, 2, 3, 1, 0, 6, 4, 5, 7, 8, 9, 10, 11, 12, 13, 14 };
+
+	return &v->regs.rax + slot[n & 15];
+}
+
+uint64_t vcpu_gpr(struct vcpu *v, unsigned n)
+{
+	return (n & 15) == 4 ? vmread(VMCS_GUEST_RSP) : *gpr_slot(v, n);
+}
+
+void vcpu_set_gpr(struct vcpu *v, unsigned n, uint64_t value)
+{
+	if ((n & 15) == 4)
+		vmwrite(VMCS_GUEST_RSP, value);
+	else
+		*gpr_slot(v, n) = value;
+}
+
+void vcpu_skip_instruction(struct vcpu *v)
+{
+	uint64_t rip = vmread(VMCS_GUEST_RIP) + vmread(VMCS_EXIT_INSTRUCTION_LEN);
+
+	(void)v;
+	/* Outside 64-bit mode RIP wraps at 32 bits. */
+	if (!(vmread(VMCS_GUEST_EFER) & EFER_LMA) || !(vmread(VMCS_GUEST_CS_AR) & (1u << 13)))
+		rip &= 0xffffffffull;
+	vmwrite(VMCS_GUEST_RIP, rip);
+	/* The instruction completed: STI and MOV SS blocking end with it. */
+	vmwrite(VMCS_GUEST_INTERRUPTIBILITY, vmread(VMCS_GUEST_INTERRUPTIBILITY) & ~3ull);
+}
+
+unsigned vcpu_cpl(void)
+{
+	return (vmread(VMCS_GUEST_SS_AR) >> 5) & 3;
+}
+
+static bool exception_has_error_code(unsigned vector)
+{
+	return vector == 8 || (vector >= 10 && vector <= 14) || vector == 17 || vector == 21 ||
+	       vector == 29 || vector == 30;
+}
+
+static bool is_contributory(unsigned vector)
+{
+	return vector == 0 || (vector >= 10 && vector <= 13);
+}
+
+void vcpu_inject_exception(struct vcpu *v, unsigned vector, bool has_error, uint32_t error_code)
+{
+	struct pending_event *e = &v->event;
+
+	if (e->valid && ((e->intr_info & INTR_INFO_TYPE_MASK) >> INTR_INFO_TYPE_SHIFT) ==
+			INTR_TYPE_HW_EXCEPTION) {
+		unsigned first = e->intr_info & INTR_INFO_VECTOR_MASK;
+
+		/* SDM table 6-5: faulting while delivering a fault. */
+		if (first == 8) {
+			vm_end(v->vm, VMM_STATUS_GUEST_TRIPLE_FAULT,
+			       "triple fault (exception %u while delivering #DF)", vector);
+			return;
+		}
+		if ((is_contributory(first) && is_contributory(vector)) ||
+		    (first == 14 && (is_contributory(vector) || vector == 14))) {
+			vector = 8;
+			has_error = true;
+			error_code = 0;
+		}
+	}
+	/* Real mode (unrestricted guest, CR0.PE = 0) pushes no error codes. */
+	if (!(vmread(VMCS_GUEST_CR0) & CR0_PE))
+		has_error = false;
+	else
+		has_error = has_error && exception_has_error_code(vector);
+	e->valid = true;
+	e->intr_info = INTR_INFO_VALID | (INTR_TYPE_HW_EXCEPTION << INTR_INFO_TYPE_SHIFT) | vector |
+		       (has_error ? INTR_INFO_DELIVER_ERROR : 0);
+	e->error_code = error_code;
+	e->instruction_len = 0;
+}
+
+void vcpu_inject_gp(struct vcpu *v)
+{
+	vcpu_inject_exception(v, 13, true, 0);
+}
+
+void vcpu_inject_ud(struct vcpu *v)
+{
+	vcpu_inject_exception(v, 6, false, 0);
+}
+
+/* An exit during event delivery leaves the event undelivered: it goes in again on the next entry. */
+static void requeue_interrupted_event(struct vcpu *v)
+{
+	uint32_t info = (uint32_t)vmread(VMCS_IDT_VECTORING_INFO);
+
+	if (!(info & INTR_INFO_VALID))
+		return;
+	v->event.valid = true;
+	v->event.intr_info = info & (INTR_INFO_VALID | INTR_INFO_TYPE_MASK |
+				     INTR_INFO_DELIVER_ERROR | INTR_INFO_VECTOR_MASK);
+	v->event.error_code = (info & INTR_INFO_DELIVER_ERROR) ?
+			      (uint32_t)vmread(VMCS_IDT_VECTORING_ERROR) : 0;
+	v->event.instruction_len = (uint32_t)vmread(VMCS_EXIT_INSTRUCTION_LEN);
+}
+
+static void deliver_pending_event(struct vcpu *v)
+{
+	if (!v->event.valid)
+		return;
+	vmwrite(VMCS_ENTRY_INTR_INFO, v->event.intr_info);
+	vmwrite(VMCS_ENTRY_EXCEPTION_ERROR, v->event.error_code);
+	vmwrite(VMCS_ENTRY_INSTRUCTION_LEN, v->event.instruction_len);
+	v->event.valid = false;
+}
+
+static void entry_failed(struct vcpu *v, int rc)
+{
+	if (rc == 1) {
+		vm_end(v->vm, VMM_STATUS_GUEST_ENTRY_FAILED, "VM entry failed: VMfailInvalid");
+		return;
+	}
+	{
+		uint32_t error = (uint32_t)vmread(VMCS_INSTRUCTION_ERROR);
+
+		vm_end(v->vm, VMM_STATUS_GUEST_ENTRY_FAILED,
+		       "VM entry failed: VM-instruction error %u (%s)", error,
+		       vmx_instruction_error_name(error));
+	}
+	vmx_dump_vmcs();
+}
+
+void vcpu_run(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+
+	while (!vm->ended) {
+		uint32_t reason;
+		int rc;
+
+		deliver_pending_event(v);
+		rc = vmx_enter(&v->regs, v->launched);
+		if (rc) {
+			entry_failed(v, rc);
+			break;
+		}
+		v->launched = true;
+		reason = (uint32_t)vmread(VMCS_EXIT_REASON);
+		if (reason & EXIT_REASON_ENTRY_FAILED) {
+			vm_end(vm, VMM_STATUS_GUEST_ENTRY_FAILED,
+			       "VM entry failed: exit reason %u (%s), qualification %#lx",
+			       reason & 0xffff, vmx_exit_reason_name(reason & 0xffff),
+			       vmread(VMCS_EXIT_QUALIFICATION));
+			vmx_dump_vmcs();
+			break;
+		}
+		requeue_interrupted_event(v);
+		vmx_handle_exit(v, reason & 0xffff);
+	}
+}
