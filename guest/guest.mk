@@ -29,7 +29,8 @@ GUEST_C_OBJS   := $(GUEST_LIB_C:guest/%.c=$(GUEST_OBJDIR)/%.o) $(GUEST_MAIN_OBJS
 GUEST_ASM_OBJS := $(GUEST_LIB_ASM:guest/%.asm=$(GUEST_OBJDIR)/%.o)
 
 # bad_elf and not_elf are inputs the VMM's loader must refuse.
-GUEST_ELFS := $(GUEST_NAMES:%=$(BUILD)/guest/%.elf) $(BUILD)/guest/bad_elf.elf $(BUILD)/guest/not_elf.elf
+GUEST_ELFS := $(GUEST_NAMES:%=$(BUILD)/guest/%.elf) $(BUILD)/guest/bad_elf.elf $(BUILD)/guest/not_elf.elf \
+	$(BUILD)/guest/hello64.elf
 
 .PHONY: guests
 guests: $(GUEST_ELFS)
@@ -51,6 +52,11 @@ $(GUEST_NAMES:%=$(BUILD)/guest/%.elf): $(BUILD)/guest/%.elf: $(GUEST_OBJDIR)/%.o
 	$(Q)$(GUEST_LD) $(GUEST_LDFLAGS) -o $@ $(GUEST_LIB_OBJS) $<
 
 # A real ELF header whose segments run past the end of the file.
+# hello as an ELF64 file: the multiboot entry stays 32-bit code, as in any ELF64 multiboot kernel.
+$(BUILD)/guest/hello64.elf: $(BUILD)/guest/hello.elf
+	@echo "  GUESTGEN $@"
+	$(Q)objcopy -O elf64-x86-64 $< $@
+
 $(BUILD)/guest/bad_elf.elf: $(BUILD)/guest/hello.elf
 	@echo "  GUESTGEN $@"
 	$(Q)head -c 200 $< > $@
