@@ -244,24 +244,15 @@ static uint32_t crc32(const uint8_t *p, uint64_t len)
  * sooner, so read log= here too.  A bad option is ignored here and
  * reported by vmm_main().
  */
-static void early_log_level(void)
-{
-	struct boot_options opts;
-	char err[80];
-
-	boot_options_default(&opts);
-	if (!cmdline_parse(handover.cmdline, &opts, err, sizeof(err)))
-		log_threshold = opts.log_level;
-}
-
-static void log_modules(void)
+void boot_log_modules(const struct boot_handover *h)
 {
 	uint32_t i;
 
+	/* The CRC reads every module byte: only worth it when the line is printed. */
 	if (log_threshold > LOG_DEBUG)
 		return;
-	for (i = 0; i < handover.module_count; i++) {
-		const struct boot_module *m = &handover.modules[i];
+	for (i = 0; i < h->module_count; i++) {
+		const struct boot_module *m = &h->modules[i];
 
 		log_debug("vmm: boot: module %u '%s' at [%#lx, %#lx) %lu bytes crc32=%08x\n", i,
 			  m->cmdline, m->start, m->end, m->end - m->start,
@@ -285,7 +276,5 @@ void boot_main(uint32_t magic, uint32_t info)
 			  magic);
 		vmm_exit(VMM_STATUS_BOOT_FAILED);
 	}
-	early_log_level();
-	log_modules();
 	vmm_main(&handover);
 }

@@ -76,6 +76,9 @@ const char *boot_source_name(enum boot_source source);
 /* The one C entry of both paths, called from boot/entry.asm. */
 void boot_main(uint32_t magic, uint32_t info) __attribute__((noreturn));
 
+/* At log=debug: each module's command line, range and CRC-32, to check what the loader delivered. */
+void boot_log_modules(const struct boot_handover *h);
+
 /* The VMM proper, entered with a complete handover. */
 void vmm_main(const struct boot_handover *handover) __attribute__((noreturn));
 

@@ -41,6 +41,7 @@ void vmm_main(const struct boot_handover *h)
 		vmm_exit(VMM_STATUS_BAD_CMDLINE);
 	}
 	log_threshold = opts.log_level;
+	boot_log_modules(h);
 
 	memory_init(h);
 	if (opts.crash != CRASH_NONE)
