@@ -78,12 +78,9 @@ void vmx_dump_vmcs(void)
 
 	for (i = 0; i < ARRAY_SIZE(dumped_fields); i++) {
 		uint64_t value;
-		uint8_t failed;
 
 		/* Not vmread(): a field this CPU lacks must not end the dump. */
-		__asm__ volatile("vmread %2, %0; setna %1" : "=r"(value), "=qm"(failed)
-				 : "r"((uint64_t)dumped_fields[i].field) : "cc");
-		if (failed)
+		if (!vmread_try(dumped_fields[i].field, &value))
 			log_error("vmcs:   %-24s (not readable)\n", dumped_fields[i].name);
 		else
 			log_error("vmcs:   %-24s %#lx\n", dumped_fields[i].name, value);

@@ -150,12 +150,9 @@ void vmx_invalidate_vpid(uint16_t vpid)
 void vmx_instruction_failed(const char *what, uint64_t operand)
 {
 	uint64_t error = 0;
-	uint8_t no_vmcs;
 
-	/* Reading the error field itself needs a current VMCS; VMfailInvalid means there is none. */
-	__asm__ volatile("vmread %2, %0; setc %1" : "=r"(error), "=qm"(no_vmcs)
-			 : "r"((uint64_t)VMCS_INSTRUCTION_ERROR) : "cc");
-	if (no_vmcs)
+	/* The error field exists on every CPU: failing to read it means there is no current VMCS. */
+	if (!vmread_try(VMCS_INSTRUCTION_ERROR, &error))
 		log_error("vmm: error: %s(%#lx) failed: VMfailInvalid (no current VMCS)\n", what,
 			  operand);
 	else

@@ -14,14 +14,21 @@
 /* Reports the failed instruction with the VM-instruction error and ends the run. */
 void vmx_instruction_failed(const char *what, uint64_t operand) __attribute__((noreturn));
 
-static inline uint64_t vmread(uint64_t field)
+/* VMREAD that reports failure (no current VMCS, or a field this CPU lacks) instead of ending the run. */
+static inline bool vmread_try(uint64_t field, uint64_t *value)
 {
-	uint64_t value;
 	bool failed;
 
 	__asm__ volatile("vmread %2, %0; setna %1"
-			 : "=r"(value), "=qm"(failed) : "r"(field) : "cc");
-	if (failed)
+			 : "=r"(*value), "=qm"(failed) : "r"(field) : "cc");
+	return !failed;
+}
+
+static inline uint64_t vmread(uint64_t field)
+{
+	uint64_t value;
+
+	if (!vmread_try(field, &value))
 		vmx_instruction_failed("VMREAD", field);
 	return value;
 }
