@@ -9,13 +9,12 @@
 #include "vmm/status.h"
 #include "vmm/string.h"
 #include "vmm/vm.h"
+#include "vmx/exits.h"
 #include "vmx/vcpu.h"
 #include "vmx/vmx.h"
 
 /* Headroom the VMM keeps for itself (page tables, VMCS) when sizing a guest. */
 #define VMM_RESERVE_BYTES	(4ull << 20)
-
-void vmx_reset_guest_msrs(void);
 
 /* The module's name: its cmdline's first word ("NAME ARGS"). */
 static size_t module_name_len(const struct boot_module *m)
@@ -44,9 +43,11 @@ static void print_stats(const struct vm *vm)
 	const struct vm_stats *s = &vm->stats;
 
 	log_error("stats: guest=%s exits=%lu io=%lu io_string_elements=%lu cpuid=%lu msr=%lu cr=%lu hlt=%lu vmcall=%lu ept_violation=%lu unclaimed_io=%lu\n",
-		  vm->name, s->exits, s->io_exits, s->io_string_elements, s->exits_by_reason[10],
-		  s->exits_by_reason[31] + s->exits_by_reason[32], s->exits_by_reason[28],
-		  s->exits_by_reason[12], s->hypercalls, s->exits_by_reason[48],
+		  vm->name, s->exits, s->io_exits, s->io_string_elements,
+		  s->exits_by_reason[EXIT_REASON_CPUID],
+		  s->exits_by_reason[EXIT_REASON_RDMSR] + s->exits_by_reason[EXIT_REASON_WRMSR],
+		  s->exits_by_reason[EXIT_REASON_CR_ACCESS], s->exits_by_reason[EXIT_REASON_HLT],
+		  s->hypercalls, s->exits_by_reason[EXIT_REASON_EPT_VIOLATION],
 		  vm->io.unclaimed_reads + vm->io.unclaimed_writes);
 }
 

@@ -33,7 +33,7 @@ struct memslot {
 
 struct vm_stats {
 	uint64_t exits;
-	uint64_t exits_by_reason[80];
+	uint64_t exits_by_reason[80];	/* EXIT_REASON_MAX (vmx/exits.h) */
 	uint64_t io_exits, io_string_elements;
 	uint64_t hypercalls;
 };

@@ -100,13 +100,11 @@ void cpuid_apply_policy(uint32_t leaf, uint32_t subleaf, struct cpuid_regs *r,
 	}
 }
 
-uint64_t guest_cr4_allowed(const struct cpuid_regs *leaf1, const struct cpuid_regs *leaf7,
-			   uint64_t cr4_fixed1)
+uint64_t guest_cr4_allowed(const struct cpuid_regs *leaf7, uint64_t cr4_fixed1)
 {
 	uint64_t allowed = CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_MCE |
 			   CR4_PGE | CR4_PCE | CR4_OSFXSR | CR4_OSXMMEXCPT;
 
-	(void)leaf1;
 	if (leaf7->ecx & L7C_UMIP)
 		allowed |= CR4_UMIP;
 	if (leaf7->ebx & L7B_FSGSBASE)

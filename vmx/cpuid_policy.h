@@ -25,8 +25,10 @@ struct cpuid_policy {
 void cpuid_apply_policy(uint32_t leaf, uint32_t subleaf, struct cpuid_regs *r,
 			const struct cpuid_policy *p);
 
-/* The CR4 bits a guest may set, given the guest's CPUID and the CPU's CR4_FIXED1. */
-uint64_t guest_cr4_allowed(const struct cpuid_regs *leaf1, const struct cpuid_regs *leaf7,
-			   uint64_t cr4_fixed1);
+/* The CR4 bits a guest may set, given the guest's CPUID leaf 7.0 and the CPU's CR4_FIXED1. */
+uint64_t guest_cr4_allowed(const struct cpuid_regs *leaf7, uint64_t cr4_fixed1);
+
+/* The policy this CPU's VMX controls allow (vmx/exit_cpuid.c). */
+struct cpuid_policy guest_cpuid_policy(void);
 
 #endif

@@ -18,8 +18,6 @@
 /* Bits 2:1, 8:5 and those above MAXPHYADDR are reserved in a present PAE PDPTE. */
 #define PDPTE_RESERVED_LOW	0x1e6ull
 
-struct cpuid_policy guest_cpuid_policy(void);
-
 static bool long_mode_active(void)
 {
 	return vmread(VMCS_GUEST_EFER) & EFER_LMA;
@@ -103,11 +101,10 @@ static bool guest_write_cr0(struct vcpu *v, uint64_t value)
 static uint64_t cr4_allowed(void)
 {
 	struct cpuid_policy policy = guest_cpuid_policy();
-	struct cpuid_regs leaf1 = cpuid(1, 0), leaf7 = cpuid(7, 0);
+	struct cpuid_regs leaf7 = cpuid(7, 0);
 
-	cpuid_apply_policy(1, 0, &leaf1, &policy);
 	cpuid_apply_policy(7, 0, &leaf7, &policy);
-	return guest_cr4_allowed(&leaf1, &leaf7, vmx_config()->cr4_fixed1);
+	return guest_cr4_allowed(&leaf7, vmx_config()->cr4_fixed1);
 }
 
 static bool guest_write_cr4(struct vcpu *v, uint64_t value)

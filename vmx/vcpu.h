@@ -53,6 +53,9 @@ void vcpu_inject_ud(struct vcpu *v);
 /* The guest's CPL, from SS.DPL as the SDM defines it for VMX. */
 unsigned vcpu_cpl(void);
 
+/* Zeroes the syscall MSRs the guest shares with the host CPU (vmx/exit_msr.c): every guest starts as after reset. */
+void vmx_reset_guest_msrs(void);
+
 /* The CR0/CR4 the CPU runs the guest with, for the values the guest sees. */
 uint64_t vcpu_real_cr0(uint64_t guest_cr0);
 uint64_t vcpu_real_cr4(uint64_t guest_cr4);
