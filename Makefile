@@ -26,7 +26,7 @@ VMM_C_SRCS   := $(sort $(wildcard vmm/*.c vmx/*.c mmu/*.c devices/*.c))
 VMM_ASM_SRCS := boot/entry.asm vmm/isr.asm vmx/entry.asm
 VMM_OBJS     := $(VMM_C_SRCS:%.c=$(BUILD)/obj/%.o) $(VMM_ASM_SRCS:%.asm=$(BUILD)/obj/%.o)
 
-include $(wildcard tests/unit/*.mk)
+include $(wildcard tests/unit/*.mk tests/bench/*.mk tests/fuzz/*.mk)
 include guest/guest.mk
 
 # The built-in guests packed into build/vmm.img; `make run` runs them in this order.

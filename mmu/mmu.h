@@ -1,0 +1,158 @@
+/* The shadow MMU's interface to the VMM: per-VM state, per-vCPU state, the fault path and the guest-state events. */
+#ifndef MMU_MMU_H
+#define MMU_MMU_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "mmu/guest_walk.h"
+#include "mmu/obj_cache.h"
+#include "mmu/paging.h"
+#include "mmu/gfn_rmap.h"
+#include "mmu/rmap.h"
+
+#define MMU_MAX_MEMSLOTS	8
+#define MMU_MAX_VCPUS		8
+#define MMU_HASH_BUCKETS	1024
+#define MMU_PREV_ROOTS		3
+
+struct shadow_page;
+struct mmu_vcpu;
+
+struct mmu_stats {
+	uint64_t pf_fixed;		/* faults that installed an spte */
+	uint64_t pf_guest;		/* faults the guest's own tables raised: injected */
+	uint64_t pf_spurious;		/* faults whose spte was already right (a stale TLB entry) */
+	uint64_t pf_emulate;		/* writes to write-protected guest tables sent to the emulator */
+	uint64_t pf_mmio;		/* faults on guest-physical addresses without RAM */
+	uint64_t mmu_cache_miss;	/* shadow pages created */
+	uint64_t mmu_shadow_zapped;	/* shadow pages zapped */
+	uint64_t mmu_pte_write;		/* emulated writes to shadowed guest tables */
+	uint64_t mmu_flooded;		/* shadow pages zapped for write flooding or misaligned writes */
+	uint64_t mmu_recycled;		/* shadow pages zapped to stay under the page limit */
+	uint64_t invlpg;
+	uint64_t root_reuse;		/* CR3 switches served from the cached previous roots */
+	uint64_t max_rmap_chain;	/* the longest rmap (sptes mapping one gfn) seen */
+	uint64_t shadow_pages;		/* shadow pages in use now */
+};
+
+/* Per VM.  Embedded in the host's VM structure; the host's hooks get it back with container_of. */
+struct mmu {
+	struct shadow_page *hash[MMU_HASH_BUCKETS];	/* by (gfn, role) */
+	struct shadow_page *by_pa[MMU_HASH_BUCKETS];	/* by the host address of the shadow table */
+	struct shadow_page *active_head, *active_tail;	/* creation order, newest at head */
+	struct obj_cache sp_cache, rmap_desc_cache;
+	struct gfn_rmaps gfn_rmaps;
+	uint64_t max_shadow_pages;
+	struct mmu_vcpu *vcpus[MMU_MAX_VCPUS];
+	unsigned nr_vcpus;
+	unsigned guest_maxphyaddr;
+	struct mmu_stats stats;
+};
+
+/* Per vCPU.  Embedded in the host's vCPU structure. */
+struct mmu_vcpu {
+	struct mmu *mmu;
+	struct guest_paging paging;		/* the guest's view of CR0/CR3/CR4/EFER/PDPTEs */
+	uint32_t root_role;			/* role word the current paging mode gives root pages */
+	bool root_valid;			/* root_pa is loaded and current */
+	uint64_t root_pa;			/* what the CPU's CR3 holds while the guest runs */
+	struct shadow_page *root_sp;		/* 4-level root; NULL with the PAE root */
+	uint64_t *pae_root;			/* 4 PDPTEs (below 4 GiB) for PAE, 32-bit and paging-off guests */
+	uint64_t pae_root_pa;
+	struct shadow_page *pae_root_sps[4];
+	struct {
+		uint64_t cr3;
+		uint32_t role;
+		struct shadow_page *sp;
+	} prev_roots[MMU_PREV_ROOTS];
+};
+
+/*
+ * Sets up an empty MMU for a VM whose guests see maxphyaddr physical address
+ * bits; at most max_shadow_pages shadow tables exist at once (the oldest are
+ * zapped to make room).  False when host memory is short.
+ */
+bool mmu_init(struct mmu *mmu, unsigned guest_maxphyaddr, uint64_t max_shadow_pages);
+/* Frees every shadow page, rmap and descriptor.  No vCPU may run afterwards. */
+void mmu_destroy(struct mmu *mmu);
+
+/* Attaches a vCPU (paging off, no root yet: MMU_REQ_RELOAD_ROOT is requested). False when the PAE root cannot be allocated. */
+bool mmu_vcpu_init(struct mmu *mmu, struct mmu_vcpu *v);
+void mmu_vcpu_destroy(struct mmu_vcpu *v);
+
+/*
+ * The guest changed CR0, CR3, CR4 or EFER (the host has already checked the
+ * write and, for PAE paging, loaded the PDPTEs into p->pdptes).  Works out
+ * what the change invalidates as the SDM says a CPU would: a new CR3 or a
+ * changed mode or permission bit switches roots and flushes; other changes
+ * (CR0.CD, CR4.PGE toggling) flush the TLB only.
+ */
+void mmu_set_paging(struct mmu_vcpu *v, const struct guest_paging *p);
+
+/*
+ * Serves MMU_REQ_RELOAD_ROOT: finds or builds the shadow root for the
+ * current CR3 and mode, returns 0 with *root_pa for the CPU's CR3, or -1
+ * when host memory is short.
+ */
+int mmu_load_root(struct mmu_vcpu *v, uint64_t *root_pa);
+
+/* Results of mmu_page_fault(), in the spirit of KVM's RET_PF_*. */
+enum mmu_pf_result {
+	MMU_PF_RETRY,		/* the spte is fixed (or was already right): resume, the access retries */
+	MMU_PF_INJECTED,	/* the guest's own tables fault: #PF went to the guest via the hook */
+	MMU_PF_EMULATE,		/* a write to a write-protected guest table: emulate the instruction */
+	MMU_PF_MMIO,		/* no RAM at *gpa: the access is for a device (or nothing) */
+	MMU_PF_NO_MEMORY,	/* the host has no page for a shadow table or rmap descriptor */
+	MMU_PF_BAD_FAULT,	/* a fault the MMU cannot have caused (RSVD without MMIO sptes): a VMM bug */
+};
+
+/*
+ * A #PF the CPU raised on the shadow tables: gva (from the exit
+ * qualification), the hardware error code, the guest's CPL and EFLAGS.AC
+ * (needed for SMAP).  *gpa is set for MMU_PF_EMULATE and MMU_PF_MMIO.
+ */
+enum mmu_pf_result mmu_page_fault(struct mmu_vcpu *v, uint64_t gva, uint32_t error_code,
+				  unsigned cpl, bool eflags_ac, uint64_t *gpa);
+
+/*
+ * Translation for the emulator and other VMM accesses on the guest's behalf
+ * (access = WALK_* flags).  Sets A/D bits like the CPU.  Returns true with
+ * *gpa, or false with the #PF error code to inject.
+ */
+bool mmu_gva_to_gpa(struct mmu_vcpu *v, uint64_t gva, unsigned access, uint64_t *gpa,
+		    uint32_t *error_code);
+
+/*
+ * The emulator writes len bytes (1..8, within one page) at gpa on the guest's
+ * behalf: stores them in guest memory and zaps the sptes built from the guest
+ * entries they overwrite, or the whole shadow page when the write is
+ * misaligned or the page is written too often (write flooding).  False when
+ * gpa is not RAM.
+ */
+bool mmu_emulated_write(struct mmu_vcpu *v, uint64_t gpa, const void *data, unsigned len);
+
+/* Zaps every shadow page of gfn so the guest may write it directly (the emulator could not decode the write). */
+void mmu_unprotect_gfn(struct mmu *mmu, uint64_t gfn);
+
+/* The guest executed INVLPG gva. */
+void mmu_invlpg(struct mmu_vcpu *v, uint64_t gva);
+
+/* Zaps every shadow page (roots are reloaded on every vCPU). */
+void mmu_zap_all(struct mmu *mmu);
+
+/* A memslot is about to go away or change: zaps what maps it and frees its rmaps. */
+void mmu_memslot_removed(struct mmu *mmu, unsigned slot_id);
+
+/* True when gfn backs a shadowed guest table, so no writable spte maps it. */
+bool mmu_gfn_write_protected(struct mmu *mmu, uint64_t gfn);
+
+/*
+ * Checks every invariant the MMU relies on (rmaps and sptes agree, shadowed
+ * gfns have no writable spte, parent links point back, counts add up).
+ * Returns 0, or the number of violations after printing each one through
+ * report(); tests call it after every operation.
+ */
+unsigned mmu_audit(struct mmu *mmu, void (*report)(const char *msg, void *ctx), void *ctx);
+
+#endif

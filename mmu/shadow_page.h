@@ -1,0 +1,109 @@
+/* Shadow pages: one host table shadowing one guest table (or a range of guest-physical memory), keyed by gfn and role. */
+#ifndef MMU_SHADOW_PAGE_H
+#define MMU_SHADOW_PAGE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "mmu/rmap.h"
+
+struct mmu;
+struct mmu_vcpu;
+
+#define SPTES_PER_PAGE	512
+
+/*
+ * What a shadow page's entries mean besides its gfn.  Two guest tables at
+ * the same gfn used under different roles get different shadow pages.
+ *   level           1 (4 KiB leaves) .. 4 (PML4)
+ *   direct          maps guest-physical memory linearly from gfn (paging
+ *                   off, or inside a guest large page) instead of
+ *                   shadowing a guest table
+ *   access          ACC_* the guest entries above this page allow: the
+ *                   leaves combine it with their own gpte
+ *   has_4_byte_gpte the guest table is a 32-bit paging table
+ *   quadrant        which part of a 32-bit guest table this page shadows:
+ *                   a guest PD (1024 entries, 4 GiB) needs four shadow PDs,
+ *                   a guest PT (1024 entries, 4 MiB) two shadow PTs
+ *   cr4_pse         32-bit paging: whether PDE.PS makes 4 MiB pages
+ *   efer_nx         bit 63 of a gpte is NX rather than reserved
+ *   cr0_wp          the guest's CR0.WP (CR0.WP=0 leaves need a trick, see fault.c)
+ *   smep_andnot_wp, smap_andnot_wp  how the CR0.WP=0 trick must be limited
+ *   invalid         zapped while a vCPU still uses it as a root: never
+ *                   found again, freed when the last root reference goes
+ */
+union sp_role {
+	uint32_t word;
+	struct {
+		uint32_t level : 3;
+		uint32_t direct : 1;
+		uint32_t access : 3;
+		uint32_t has_4_byte_gpte : 1;
+		uint32_t quadrant : 2;
+		uint32_t cr4_pse : 1;
+		uint32_t efer_nx : 1;
+		uint32_t cr0_wp : 1;
+		uint32_t smep_andnot_wp : 1;
+		uint32_t smap_andnot_wp : 1;
+		uint32_t invalid : 1;
+	};
+};
+_Static_assert(sizeof(union sp_role) == sizeof(uint32_t), "sp_role is one word");
+
+struct shadow_page {
+	struct shadow_page *hash_next;		/* bucket of gfn */
+	struct shadow_page *pa_next;		/* bucket of spt_pa */
+	struct shadow_page *active_prev, *active_next;
+	uint64_t gfn;
+	union sp_role role;
+	unsigned root_count;			/* vCPU roots and cached previous roots using it */
+	unsigned write_flooding_count;		/* emulated writes since a fault last used it */
+	uint64_t *spt;				/* the 512 sptes */
+	uint64_t spt_pa;
+	/* Indirect level-1 pages: the gfn each leaf maps (gpte-derived, so not computable). */
+	uint64_t *gfns;
+	uint64_t gfns_pa;
+	/* The link sptes that point at this page. */
+	struct rmap_head parent_ptes;
+};
+
+/* The gfn leaf spte i of a level-1 page maps. */
+static inline uint64_t sp_leaf_gfn(const struct shadow_page *sp, unsigned i)
+{
+	return sp->role.direct ? sp->gfn + i : sp->gfns[i];
+}
+
+/* Finds the valid shadow page for (gfn, role), or creates one (write-protecting gfn when it shadows a guest table). NULL: no memory. */
+struct shadow_page *sp_get(struct mmu *mmu, uint64_t gfn, union sp_role role);
+struct shadow_page *sp_find(struct mmu *mmu, uint64_t gfn, union sp_role role);
+struct shadow_page *sp_from_pa(struct mmu *mmu, uint64_t spt_pa);
+
+/* Points link spte *sptep (in parent) at child.  False when no rmap descriptor could be allocated. */
+bool sp_link(struct mmu *mmu, uint64_t *sptep, struct shadow_page *child);
+
+/* Clears one present spte of sp (index i): drops its rmap or parent link. */
+void sp_zap_spte(struct mmu *mmu, struct shadow_page *sp, unsigned i);
+
+/*
+ * Zaps sp: unlinks it from every parent, clears its sptes and frees it, or
+ * marks it invalid while it is a root.  Asks every vCPU to flush (and to
+ * reload its root when sp was one).  Returns true if a root was involved.
+ */
+void sp_zap(struct mmu *mmu, struct shadow_page *sp);
+
+/* Drops a root reference; a zapped (invalid) root is freed with its last reference. */
+void sp_put_root(struct mmu *mmu, struct shadow_page *sp);
+
+/* Zaps the oldest shadow pages that are not roots until at least n more fit under the limit. */
+void sp_make_room(struct mmu *mmu, unsigned n);
+
+/* The valid shadow pages of gfn, any role: for (sp = sp_first_of_gfn(m, g); sp; sp = sp_next_of_gfn(sp, g)). */
+struct shadow_page *sp_first_of_gfn(struct mmu *mmu, uint64_t gfn);
+struct shadow_page *sp_next_of_gfn(struct shadow_page *sp, uint64_t gfn);
+
+/* True when a valid shadow page shadows the guest table at gfn. */
+bool sp_gfn_shadowed(struct mmu *mmu, uint64_t gfn);
+
+/* Requests on every vCPU of the MMU. */
+void mmu_request_all(struct mmu *mmu, unsigned requests);
+
+#endif
