@@ -39,7 +39,12 @@ static const struct option_value crash_values[] = {
 	{ NULL, 0 },
 };
 
-_Static_assert(sizeof(enum log_level) == sizeof(int) && sizeof(enum crash_kind) == sizeof(int),
+static const struct option_value mmu_values[] = {
+	{ "ept", MMU_MODE_EPT }, { "shadow", MMU_MODE_SHADOW }, { NULL, 0 },
+};
+
+_Static_assert(sizeof(enum log_level) == sizeof(int) && sizeof(enum crash_kind) == sizeof(int) &&
+	       sizeof(enum mmu_mode) == sizeof(int),
 	       "boot option fields are stored as int");
 
 static const struct boot_option boot_option_table[] = {
@@ -51,6 +56,7 @@ static const struct boot_option boot_option_table[] = {
 	  GUEST_MEM_MIN, GUEST_MEM_MAX, "a size from 2M to 3G, e.g. 128M" },
 	{ "watchdog", OPTION_COUNT, NULL, offsetof(struct boot_options, watchdog_cycles), 0,
 	  UINT64_MAX, "TSC cycles, e.g. 500M or 30G; 0 turns it off" },
+	{ "mmu", OPTION_ENUM, mmu_values, offsetof(struct boot_options, mmu), 0, 0, NULL },
 };
 
 #define TOKEN_SHOWN_MAX 64	/* longer words are cut in messages */
@@ -62,6 +68,7 @@ void boot_options_default(struct boot_options *opts)
 	opts->guests[0] = '\0';
 	opts->guest_mem = GUEST_MEM_DEFAULT;
 	opts->watchdog_cycles = WATCHDOG_DEFAULT;
+	opts->mmu = MMU_MODE_AUTO;
 }
 
 static bool is_space(char c)

@@ -14,6 +14,13 @@ enum crash_kind {
 	CRASH_PANIC,
 };
 
+/* mmu=ept|shadow: how guest-physical memory is translated; auto picks EPT where the CPU can run guests with it. */
+enum mmu_mode {
+	MMU_MODE_AUTO,
+	MMU_MODE_EPT,
+	MMU_MODE_SHADOW,
+};
+
 #define BOOT_GUESTS_MAX		256
 #define GUEST_MEM_DEFAULT	(128ull << 20)
 #define GUEST_MEM_MIN		(2ull << 20)
@@ -26,6 +33,7 @@ struct boot_options {
 	char guests[BOOT_GUESTS_MAX];	/* guest=a,b,c: modules to run, in order; empty = all; none */
 	uint64_t guest_mem;		/* guest_mem=128M: RAM of each guest, K/M/G = 2^10/2^20/2^30 */
 	uint64_t watchdog_cycles;	/* watchdog=30G: TSC cycles a guest may run, K/M/G = 10^3/10^6/10^9; 0 = off */
+	enum mmu_mode mmu;		/* mmu=ept|shadow */
 };
 
 void boot_options_default(struct boot_options *opts);

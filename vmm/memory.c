@@ -103,6 +103,16 @@ uint64_t memory_alloc_pages(size_t npages, const char *what)
 	return addr;
 }
 
+uint64_t memory_try_alloc_page(bool below_4g)
+{
+	uint64_t addr = below_4g ? page_alloc_pages_below(&allocator, 1, 1ull << 32)
+				 : page_alloc_pages(&allocator, 1, 1);
+
+	if (addr)
+		memset(phys_to_virt(addr), 0, PAGE_SIZE);
+	return addr;
+}
+
 void memory_free_pages(uint64_t addr, size_t npages)
 {
 	int err = page_free_pages(&allocator, addr, npages);

@@ -2,6 +2,7 @@
 #ifndef VMM_MEMORY_H
 #define VMM_MEMORY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "vmm/boot.h"
@@ -18,6 +19,8 @@ void memory_init(const struct boot_handover *handover);
 
 /* npages zeroed, contiguous pages; running out ends the run with a line naming `what`. */
 uint64_t memory_alloc_pages(size_t npages, const char *what);
+/* One zeroed page (below 4 GiB if asked), or 0: for memory a guest's behaviour decides, whose lack must not end the run. */
+uint64_t memory_try_alloc_page(bool below_4g);
 void memory_free_pages(uint64_t addr, size_t npages);
 uint64_t memory_free_bytes(void);
 

@@ -264,6 +264,21 @@ uint64_t page_alloc_pages(struct page_allocator *pa, size_t npages,
 	return pa->base + (idx << PA_PAGE_SHIFT);
 }
 
+uint64_t page_alloc_pages_below(struct page_allocator *pa, size_t npages, uint64_t limit)
+{
+	uint64_t idx, end;
+
+	if (npages == 0 || npages > pa->free_pages || limit <= pa->base)
+		return 0;
+	end = (limit - pa->base) >> PA_PAGE_SHIFT;
+	idx = find_run(pa, 0, end < pa->npages ? end : pa->npages, npages, 1);
+	if (idx == NOT_FOUND)
+		return 0;
+	set_bits(pa, idx, npages, false);
+	pa->free_pages -= npages;
+	return pa->base + (idx << PA_PAGE_SHIFT);
+}
+
 int page_free_pages(struct page_allocator *pa, uint64_t addr, size_t npages)
 {
 	uint64_t idx;

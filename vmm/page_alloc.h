@@ -73,6 +73,13 @@ uint64_t page_alloc_pages(struct page_allocator *pa, size_t npages,
 			  size_t align_pages);
 
 /*
+ * Like page_alloc_pages() without alignment, for a run that ends at or below
+ * `limit` (a PAE page-directory-pointer table must sit below 4 GiB).  Searches
+ * from the bottom and leaves the next-fit hint alone.  0 when there is none.
+ */
+uint64_t page_alloc_pages_below(struct page_allocator *pa, size_t npages, uint64_t limit);
+
+/*
  * Frees npages pages starting at addr.  Returns PAGE_FREE_OK, or one of the
  * errors above without changing anything (all pages are checked before any
  * is freed).  Freeing 0 pages is a no-op returning PAGE_FREE_OK when addr

@@ -54,6 +54,10 @@ static void test_later_words_override_earlier_ones(void **state)
 	assert_int_equal(r.opts.log_level, LOG_WARN);
 	assert_int_equal(r.opts.crash, CRASH_INVALID_OPCODE);
 	assert_int_equal(parse("crash=pf").opts.crash, CRASH_PAGE_FAULT);
+	assert_int_equal(parse("").opts.mmu, MMU_MODE_AUTO);
+	assert_int_equal(parse("mmu=shadow").opts.mmu, MMU_MODE_SHADOW);
+	assert_int_equal(parse("mmu=shadow mmu=ept").opts.mmu, MMU_MODE_EPT);
+	assert_int_equal(parse("mmu=tdp").rc, -1);
 	assert_int_equal(parse("crash=panic").opts.crash, CRASH_PANIC);
 }
 

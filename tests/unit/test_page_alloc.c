@@ -312,6 +312,25 @@ static void test_next_fit_order(void **state)
 	fixture_free(&f);
 }
 
+/* Below a limit: the lowest free page under it, never one at or above it, and the next-fit hint untouched. */
+static void test_alloc_below_limit(void **state)
+{
+	static const struct phys_range ram[] = { { MIB, MIB + 4 * 0x1000 }, { 4096 * MIB, 4096 * MIB + 4 * 0x1000 } };
+	struct fixture f;
+
+	(void)state;
+	FIXTURE_INIT(&f, ram);
+	assert_int_equal(page_alloc_pages(&f.pa, 1, 1), MIB);
+	assert_int_equal(page_alloc_pages_below(&f.pa, 1, 4096 * MIB), MIB + 0x1000);
+	assert_int_equal(page_alloc_pages(&f.pa, 1, 1), MIB + 0x1000 * 2);
+	assert_int_equal(page_alloc_pages_below(&f.pa, 1, 4096 * MIB), MIB + 0x1000 * 3);
+	assert_int_equal(page_alloc_pages_below(&f.pa, 1, 4096 * MIB), 0);
+	assert_int_equal(page_alloc_pages_below(&f.pa, 1, MIB), 0);
+	assert_int_equal(page_alloc_pages_below(&f.pa, 1, 4096 * MIB + 0x1000), 4096 * MIB);
+	assert_int_equal(page_alloc_pages(&f.pa, 1, 1), 4096 * MIB + 0x1000);
+	fixture_free(&f);
+}
+
 #define BIG_PAGES (64 * MIB / 0x1000)
 
 static void test_all_pages_distinct_64mib(void **state)
@@ -668,6 +687,7 @@ int main(void)
 		cmocka_unit_test(test_exhaustion_then_free),
 		cmocka_unit_test(test_failed_scan_stays_in_bitmap),
 		cmocka_unit_test(test_next_fit_order),
+		cmocka_unit_test(test_alloc_below_limit),
 		cmocka_unit_test(test_all_pages_distinct_64mib),
 		cmocka_unit_test(test_free_errors_change_nothing),
 		cmocka_unit_test(test_stress_against_model),
