@@ -38,17 +38,25 @@ static const struct boot_module *find_module(const struct boot_handover *h, cons
 	return NULL;
 }
 
-static void print_stats(const struct vm *vm)
+static void print_stats(const struct vm *vm, bool shadow)
 {
 	const struct vm_stats *s = &vm->stats;
 
-	log_error("stats: guest=%s exits=%lu io=%lu io_string_elements=%lu cpuid=%lu msr=%lu cr=%lu hlt=%lu vmcall=%lu ept_violation=%lu unclaimed_io=%lu\n",
-		  vm->name, s->exits, s->io_exits, s->io_string_elements,
+	const struct mmu_stats *m = &vm->mmu.stats;
+
+	log_error("stats: guest=%s mmu=%s exits=%lu io=%lu io_string_elements=%lu cpuid=%lu msr=%lu cr=%lu hlt=%lu vmcall=%lu ept_violation=%lu unclaimed_io=%lu"
+		  " page_faults=%lu pf_fixed=%lu pf_guest=%lu pf_spurious=%lu pf_emulate=%lu pf_mmio=%lu emulated=%lu emulation_failed=%lu"
+		  " mmu_cache_miss=%lu mmu_shadow_zapped=%lu mmu_pte_write=%lu mmu_flooded=%lu mmu_recycled=%lu invlpg=%lu root_reuse=%lu"
+		  " max_rmap_chain=%lu shadow_pages=%lu\n",
+		  vm->name, shadow ? "shadow" : "ept", s->exits, s->io_exits, s->io_string_elements,
 		  s->exits_by_reason[EXIT_REASON_CPUID],
 		  s->exits_by_reason[EXIT_REASON_RDMSR] + s->exits_by_reason[EXIT_REASON_WRMSR],
 		  s->exits_by_reason[EXIT_REASON_CR_ACCESS], s->exits_by_reason[EXIT_REASON_HLT],
 		  s->hypercalls, s->exits_by_reason[EXIT_REASON_EPT_VIOLATION],
-		  vm->io.unclaimed_reads + vm->io.unclaimed_writes);
+		  vm->io.unclaimed_reads + vm->io.unclaimed_writes,
+		  s->page_faults, m->pf_fixed, m->pf_guest, m->pf_spurious, m->pf_emulate, m->pf_mmio,
+		  s->emulated, s->emulation_failed, m->mmu_cache_miss, m->mmu_shadow_zapped, m->mmu_pte_write,
+		  m->mmu_flooded, m->mmu_recycled, m->invlpg, m->root_reuse, m->max_rmap_chain, m->shadow_pages);
 }
 
 static int refuse(const char *name, const char *why)
@@ -65,19 +73,23 @@ static int run_module(const struct boot_module *m, const struct boot_options *op
 	uint64_t mbi, end;
 	struct vcpu *v;
 	struct vm *vm;
+	bool shadow;
 	int status;
 
 	strlcpy(name, m->cmdline, sizeof(name));
 	name[module_name_len(m) < sizeof(name) ? module_name_len(m) : sizeof(name) - 1] = '\0';
 	if (!vmx_config()->guests_supported)
-		return refuse(name, "this CPU lacks VMX controls that EPT mode needs (see the vmx: lines above)");
+		return refuse(name, "this CPU lacks VMX controls the VMM needs (see the vmx: lines above)");
+	if (opts->mmu == MMU_MODE_EPT && !vmx_config()->ept_supported)
+		return refuse(name, "mmu=ept needs EPT with unrestricted guest, which this CPU lacks; mmu=shadow runs guests without them");
+	shadow = opts->mmu == MMU_MODE_SHADOW || !vmx_config()->ept_supported;
 	if (opts->guest_mem + VMM_RESERVE_BYTES > memory_free_bytes()) {
 		fmt_snprintf(err, sizeof(err), "guest_mem=%luM does not fit: %luM free",
 			     opts->guest_mem >> 20, memory_free_bytes() >> 20);
 		return refuse(name, err);
 	}
 
-	vm = vm_create(name, opts->guest_mem);
+	vm = vm_create(name, opts->guest_mem, vmx_caps()->maxphyaddr);
 	vm->watchdog_cycles = opts->watchdog_cycles;
 	if (elf_load_multiboot((const void *)(uintptr_t)m->start, m->end - m->start, &vm->ram,
 			       &hole, 1, &elf, err, sizeof(err)) ||
@@ -86,16 +98,19 @@ static int run_module(const struct boot_module *m, const struct boot_options *op
 		vm_destroy(vm);
 		return refuse(name, err);
 	}
-	log_info("vmm: guest %s: ELF%u entry %#lx, loaded [%#lx, %#lx), multiboot info at %#lx, %luM RAM\n",
-		 name, elf.elf_class, elf.entry, elf.start, elf.end, mbi, vm->ram.size >> 20);
+	log_info("vmm: guest %s: ELF%u entry %#lx, loaded [%#lx, %#lx), multiboot info at %#lx, %luM RAM, mmu=%s\n",
+		 name, elf.elf_class, elf.entry, elf.start, elf.end, mbi, vm->ram.size >> 20,
+		 shadow ? "shadow" : "ept");
 
 	vmx_reset_guest_msrs();
-	v = vcpu_create(vm, (uint32_t)elf.entry, (uint32_t)mbi);
-	vcpu_run(v);
+	v = vcpu_create(vm, (uint32_t)elf.entry, (uint32_t)mbi, shadow);
+	if (v)
+		vcpu_run(v);
 	uart16550_flush(&vm->uart);
-	print_stats(vm);
+	print_stats(vm, shadow);
 	status = vm->status;
-	vcpu_destroy(v);
+	if (v)
+		vcpu_destroy(v);
 	vm_destroy(vm);
 	return status;
 }

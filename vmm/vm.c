@@ -112,7 +112,15 @@ void *vm_gpa_to_host(struct vm *vm, uint64_t gpa, uint64_t len)
 	return NULL;
 }
 
-struct vm *vm_create(const char *name, uint64_t ram_bytes)
+/* KVM's ratio: 20 shadow pages per 1000 guest pages, and never fewer than a small guest needs. */
+static uint64_t shadow_page_limit(uint64_t ram_bytes)
+{
+	uint64_t limit = (ram_bytes / PAGE_SIZE) * 20 / 1000;
+
+	return limit < 256 ? 256 : limit;
+}
+
+struct vm *vm_create(const char *name, uint64_t ram_bytes, unsigned maxphyaddr)
 {
 	uint64_t vm_pages = pages_for(sizeof(struct vm));
 	struct vm *vm = phys_to_virt(memory_alloc_pages(vm_pages, "a VM"));
@@ -125,6 +133,7 @@ struct vm *vm_create(const char *name, uint64_t ram_bytes)
 	vm->ram.host = phys_to_virt(ram_pa);
 	vm->ram.size = ram_bytes;
 	ept_init(&vm->ept);
+	mmu_init(&vm->mmu, maxphyaddr, shadow_page_limit(ram_bytes));
 	if (vm_memslot_add(vm, 0, ram_bytes, ram_pa))
 		panic("no memslot for guest RAM");
 	attach_devices(vm);
@@ -136,6 +145,7 @@ void vm_destroy(struct vm *vm)
 	unsigned i;
 
 	ept_destroy(&vm->ept);
+	mmu_destroy(&vm->mmu);
 	for (i = 0; i < VM_MAX_MEMSLOTS; i++)
 		if (vm->memslots[i].used)
 			memory_free_pages(vm->memslots[i].host_pa, vm->memslots[i].npages);

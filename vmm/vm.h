@@ -9,6 +9,7 @@
 #include "devices/pic.h"
 #include "devices/post_port.h"
 #include "devices/uart16550.h"
+#include "mmu/mmu.h"
 #include "vmm/guest_ram.h"
 #include "vmx/ept.h"
 
@@ -36,6 +37,9 @@ struct vm_stats {
 	uint64_t exits_by_reason[80];	/* EXIT_REASON_MAX (vmx/exits.h) */
 	uint64_t io_exits, io_string_elements;
 	uint64_t hypercalls;
+	uint64_t page_faults;		/* #PF exits (mmu=shadow) */
+	uint64_t emulated;		/* instructions the VMM emulated for a #PF */
+	uint64_t emulation_failed;	/* ... and could not: the table was unprotected instead */
 };
 
 struct vcpu;
@@ -45,7 +49,8 @@ struct vm {
 	struct memslot memslots[VM_MAX_MEMSLOTS];
 	uint64_t memslot_generation;
 	struct guest_ram ram;		/* memslot 0: RAM from guest-physical 0 */
-	struct ept ept;
+	struct ept ept;			/* mmu=ept */
+	struct mmu mmu;			/* shadow tables (mmu=shadow); the guest walker in both modes */
 
 	struct io_bus io;
 	struct uart16550 uart;
@@ -60,8 +65,12 @@ struct vm {
 	struct vm_stats stats;
 };
 
-/* Creates a VM with ram_bytes of RAM at guest-physical 0 and the standard devices; exits the run when memory is short. */
-struct vm *vm_create(const char *name, uint64_t ram_bytes);
+/*
+ * Creates a VM with ram_bytes of RAM at guest-physical 0 and the standard
+ * devices, for guests that see maxphyaddr physical-address bits; exits the
+ * run when memory is short.
+ */
+struct vm *vm_create(const char *name, uint64_t ram_bytes, unsigned maxphyaddr);
 void vm_destroy(struct vm *vm);
 
 /* Ends the guest with a status and a one-line reason on the console; the first end wins. */

@@ -1,5 +1,6 @@
-/* Control-register exits: CR0 and CR4 writes checked as the SDM says, EFER.LMA and PAE PDPTEs kept right. */
+/* Control-register exits: CR0, CR3 and CR4 accesses checked as the SDM says, EFER.LMA and PAE PDPTEs kept right. */
 #include "vmx/cpuid_policy.h"
+#include "vmx/caps.h"
 #include "vmx/exits.h"
 #include "vmx/vcpu.h"
 #include "vmx/vmcs_fields.h"
@@ -14,66 +15,27 @@
 #define CR_ACCESS_CLTS		2
 #define CR_ACCESS_LMSW		3
 
-#define PDPTE_PRESENT		1ull
-/* Bits 2:1, 8:5 and those above MAXPHYADDR are reserved in a present PAE PDPTE. */
-#define PDPTE_RESERVED_LOW	0x1e6ull
+#define CS_AR_LONG		(1u << 13)
 
-static bool long_mode_active(void)
+static bool pae_paging(struct vcpu *v, uint64_t cr0, uint64_t cr4)
 {
-	return vmread(VMCS_GUEST_EFER) & EFER_LMA;
-}
-
-static uint64_t maxphyaddr_mask(void)
-{
-	return (1ull << vmx_caps()->maxphyaddr) - 1;
-}
-
-/* SDM 4.4.1: PAE paging loads the four PDPTEs when CR0/CR4 enable it; with EPT the VMM does that for writes it intercepts. */
-static bool load_pae_pdptes(struct vcpu *v, uint64_t cr3)
-{
-	uint64_t *pdpte = vm_gpa_to_host(v->vm, cr3 & 0xffffffe0ull, 32);
-	int i;
-
-	if (!pdpte)
-		return false;
-	for (i = 0; i < 4; i++)
-		if ((pdpte[i] & PDPTE_PRESENT) &&
-		    (pdpte[i] & (PDPTE_RESERVED_LOW | ~maxphyaddr_mask())))
-			return false;
-	for (i = 0; i < 4; i++)
-		vmwrite(VMCS_GUEST_PDPTE0 + 2 * i, pdpte[i]);
-	return true;
-}
-
-static bool pae_paging(uint64_t cr0, uint64_t cr4)
-{
-	return (cr0 & CR0_PG) && (cr4 & CR4_PAE) && !long_mode_active();
+	return (cr0 & CR0_PG) && (cr4 & CR4_PAE) && !vcpu_long_mode_active(v);
 }
 
 static void set_long_mode_active(struct vcpu *v, bool active)
 {
-	uint64_t efer = vmread(VMCS_GUEST_EFER);
+	uint64_t efer = vcpu_efer(v);
 
-	efer = active ? (efer | EFER_LMA) : (efer & ~EFER_LMA);
-	vmwrite(VMCS_GUEST_EFER, efer);
+	vcpu_set_efer(v, active ? (efer | EFER_LMA) : (efer & ~EFER_LMA));
 	v->entry_controls = active ? (v->entry_controls | ENTRY_IA32E_MODE_GUEST)
 				   : (v->entry_controls & ~ENTRY_IA32E_MODE_GUEST);
 	vmwrite(VMCS_ENTRY_CONTROLS, v->entry_controls);
 }
 
-/* Unintercepted CR0 bits change without an exit: the guest's CR0 is the real one outside the mask. */
-static uint64_t guest_cr0(void)
-{
-	uint64_t mask = vmread(VMCS_CR0_GUEST_HOST_MASK);
-
-	return (vmread(VMCS_GUEST_CR0) & ~mask) | (vmread(VMCS_CR0_READ_SHADOW) & mask);
-}
-
 /* Returns false when the write must fault with #GP(0). */
 static bool guest_write_cr0(struct vcpu *v, uint64_t value)
 {
-	uint64_t old = guest_cr0(), cr4 = vmread(VMCS_CR4_READ_SHADOW);
-	uint64_t efer = vmread(VMCS_GUEST_EFER);
+	uint64_t old = vcpu_cr0(v), cr4 = vcpu_cr4(v);
 
 	if (value >> 32)
 		return false;
@@ -81,20 +43,26 @@ static bool guest_write_cr0(struct vcpu *v, uint64_t value)
 		return false;
 	if ((value & CR0_NW) && !(value & CR0_CD))
 		return false;
-	if (!(old & CR0_PG) && (value & CR0_PG) && (efer & EFER_LME)) {
+	if (v->shadow && !(value & CR0_PE)) {
+		/* Real mode without unrestricted guest would need a vm86 monitor, which the VMM does not have. */
+		vm_end(v->vm, VMM_STATUS_GUEST_UNHANDLED,
+		       "the guest left protected mode (CR0 %#lx); mmu=shadow runs protected-mode guests only", value);
+		return true;
+	}
+	if (!(old & CR0_PG) && (value & CR0_PG) && (vcpu_efer(v) & EFER_LME)) {
 		/* Activating IA-32e mode needs PAE and a 32-bit CS (SDM 10.8.5). */
-		if (!(cr4 & CR4_PAE) || (vmread(VMCS_GUEST_CS_AR) & (1u << 13)))
+		if (!(cr4 & CR4_PAE) || (vmread(VMCS_GUEST_CS_AR) & CS_AR_LONG))
 			return false;
 		set_long_mode_active(v, true);
-	} else if ((old & CR0_PG) && !(value & CR0_PG) && long_mode_active()) {
+	} else if ((old & CR0_PG) && !(value & CR0_PG) && vcpu_long_mode_active(v)) {
 		set_long_mode_active(v, false);
 	}
-	if (pae_paging(value, cr4) && !(old & CR0_PG) && !load_pae_pdptes(v, vmread(VMCS_GUEST_CR3)))
+	/* Enabling PAE paging, or changing CD/NW/PG while it is on, loads the PDPTEs (SDM 4.4.1). */
+	if (pae_paging(v, value, cr4) && ((old ^ value) & (CR0_PG | CR0_CD | CR0_NW)) &&
+	    !vcpu_load_pdptes(v, vcpu_cr3(v)))
 		return false;
-	vmwrite(VMCS_CR0_READ_SHADOW, value);
-	vmwrite(VMCS_GUEST_CR0, vcpu_real_cr0(value));
-	if ((old ^ value) & (CR0_PG | CR0_WP))
-		vmx_invalidate_vpid(v->vpid);
+	vcpu_set_cr0(v, value);
+	vcpu_paging_changed(v, (old ^ value) & (CR0_PG | CR0_WP));
 	return true;
 }
 
@@ -109,20 +77,36 @@ static uint64_t cr4_allowed(void)
 
 static bool guest_write_cr4(struct vcpu *v, uint64_t value)
 {
-	uint64_t old = vmread(VMCS_CR4_READ_SHADOW), cr0 = guest_cr0();
+	uint64_t old = vcpu_cr4(v), cr0 = vcpu_cr0(v);
+	const uint64_t paging_bits = CR4_PAE | CR4_PSE | CR4_PGE | CR4_SMEP | CR4_SMAP;
 
 	/* Reserved bits and hidden features (VMXE, SMXE, PKE, LA57, OSXSAVE, PCIDE) fault. */
 	if (value & ~cr4_allowed())
 		return false;
-	if (long_mode_active() && !(value & CR4_PAE))
+	if (vcpu_long_mode_active(v) && !(value & CR4_PAE))
 		return false;
-	if (pae_paging(cr0, value) && ((old ^ value) & (CR4_PAE | CR4_PSE | CR4_PGE | CR4_SMEP)) &&
-	    !load_pae_pdptes(v, vmread(VMCS_GUEST_CR3)))
+	if (pae_paging(v, cr0, value) && ((old ^ value) & (CR4_PAE | CR4_PSE | CR4_PGE | CR4_SMEP)) &&
+	    !vcpu_load_pdptes(v, vcpu_cr3(v)))
 		return false;
-	vmwrite(VMCS_CR4_READ_SHADOW, value);
-	vmwrite(VMCS_GUEST_CR4, vcpu_real_cr4(value));
-	if ((old ^ value) & (CR4_PAE | CR4_PSE | CR4_PGE | CR4_SMEP | CR4_SMAP))
-		vmx_invalidate_vpid(v->vpid);
+	vcpu_set_cr4(v, value);
+	vcpu_paging_changed(v, (old ^ value) & paging_bits);
+	return true;
+}
+
+/* MOV to CR3 (exits only in shadow mode, or where the CPU forces CR3-load exiting). */
+static bool guest_write_cr3(struct vcpu *v, uint64_t value)
+{
+	uint64_t cr0 = vcpu_cr0(v), cr4 = vcpu_cr4(v);
+
+	/* PCIDs are hidden, so bit 63 and the bits at and above MAXPHYADDR are reserved (SDM 4.5). */
+	if (vcpu_long_mode_active(v) && (value >> vmx_caps()->maxphyaddr))
+		return false;
+	if (!vcpu_long_mode_active(v))
+		value &= 0xffffffffull;
+	if (pae_paging(v, cr0, cr4) && !vcpu_load_pdptes(v, value))
+		return false;
+	vcpu_set_cr3(v, value);
+	vcpu_paging_changed(v, true);
 	return true;
 }
 
@@ -136,6 +120,8 @@ void handle_cr_access(struct vcpu *v)
 	case CR_ACCESS_MOV_TO:
 		if (cr == 0)
 			ok = guest_write_cr0(v, vcpu_gpr(v, gpr));
+		else if (cr == 3)
+			ok = guest_write_cr3(v, vcpu_gpr(v, gpr));
 		else if (cr == 4)
 			ok = guest_write_cr4(v, vcpu_gpr(v, gpr));
 		else
@@ -143,23 +129,27 @@ void handle_cr_access(struct vcpu *v)
 		break;
 	case CR_ACCESS_MOV_FROM:
 		if (cr == 0)
-			vcpu_set_gpr(v, gpr, guest_cr0());
+			vcpu_set_gpr(v, gpr, vcpu_cr0(v));
+		else if (cr == 3)
+			vcpu_set_gpr(v, gpr, vcpu_cr3(v));
 		else if (cr == 4)
-			vcpu_set_gpr(v, gpr, vmread(VMCS_CR4_READ_SHADOW));
+			vcpu_set_gpr(v, gpr, vcpu_cr4(v));
 		else
 			goto unexpected;
 		break;
 	case CR_ACCESS_CLTS:
-		ok = guest_write_cr0(v, guest_cr0() & ~CR0_TS);
+		ok = guest_write_cr0(v, vcpu_cr0(v) & ~CR0_TS);
 		break;
 	case CR_ACCESS_LMSW: {
 		/* LMSW writes MP, EM, TS and can set PE but never clear it. */
-		uint64_t old = guest_cr0(), src = (q >> 16) & 0xf;
+		uint64_t old = vcpu_cr0(v), src = (q >> 16) & 0xf;
 
 		ok = guest_write_cr0(v, (old & ~0xeull) | src | (old & CR0_PE));
 		break;
 	}
 	}
+	if (v->vm->ended)
+		return;
 	if (!ok) {
 		vcpu_inject_gp(v);
 		return;

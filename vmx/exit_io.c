@@ -1,6 +1,5 @@
 /* I/O instruction exits: IN/OUT and INS/OUTS with and without REP, routed to the VM's I/O bus. */
 #include "vmx/exits.h"
-#include "vmx/guest_walk.h"
 #include "vmx/vcpu.h"
 #include "vmx/vmcs_fields.h"
 #include "vmx/vmx_ops.h"
@@ -26,9 +25,9 @@ static const uint32_t segment_base_fields[6] = {
 	VMCS_GUEST_DS_BASE, VMCS_GUEST_FS_BASE, VMCS_GUEST_GS_BASE,
 };
 
-static bool in_64bit_mode(void)
+static bool in_64bit_mode(struct vcpu *v)
 {
-	return (vmread(VMCS_GUEST_EFER) & EFER_LMA) && (vmread(VMCS_GUEST_CS_AR) & CS_AR_LONG);
+	return vcpu_long_mode_active(v) && (vmread(VMCS_GUEST_CS_AR) & CS_AR_LONG);
 }
 
 /* Writes a register the way an instruction with this address size does. */
@@ -66,20 +65,19 @@ static bool copy_element(struct vcpu *v, uint64_t linear, uint8_t *bytes, unsign
 		uint32_t pf_error;
 		uint8_t *p;
 
-		if (guest_linear_to_physical(v, linear + i, to_guest, &gpa, &pf_error)) {
+		if (!vcpu_gva_to_gpa(v, linear + i, vcpu_data_access(vcpu_cpl() == 3, to_guest),
+				     &gpa, &pf_error)) {
 			v->regs.cr2 = linear + i;
 			vcpu_inject_exception(v, 14, true, pf_error);
 			return false;
 		}
 		p = vm_gpa_to_host(v->vm, gpa, 1);
-		if (!p) {
+		if (!p || (to_guest && !vcpu_write_guest(v, gpa, &bytes[i], 1))) {
 			vm_end(v->vm, VMM_STATUS_GUEST_UNHANDLED,
 			       "string I/O with memory operand at guest-physical %#lx outside RAM", gpa);
 			return false;
 		}
-		if (to_guest)
-			*p = bytes[i];
-		else
+		if (!to_guest)
 			bytes[i] = *p;
 	}
 	return true;
@@ -93,7 +91,7 @@ static void string_io(struct vcpu *v, uint16_t port, unsigned size, bool in, boo
 	unsigned index_reg = in ? GPR_RDI : GPR_RSI;
 	/* INS always writes ES:RDI; OUTS reads the (overridable) segment in the instruction information. */
 	unsigned segment = in ? 0 : (info >> 15) & 7;
-	bool long_mode = in_64bit_mode();
+	bool long_mode = in_64bit_mode(v);
 	uint64_t base = (long_mode && segment < 4) || segment > 5 ? 0 :
 			vmread(segment_base_fields[segment]);
 	uint64_t rcx = vcpu_gpr(v, GPR_RCX), index = vcpu_gpr(v, index_reg);

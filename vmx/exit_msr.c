@@ -59,9 +59,8 @@ static bool valid_pat(uint64_t pat)
 static bool write_efer(struct vcpu *v, uint64_t value)
 {
 	uint32_t ext = cpuid(0x80000001, 0).edx;
-	uint64_t allowed = EFER_SCE | EFER_LMA, old = vmread(VMCS_GUEST_EFER);
+	uint64_t allowed = EFER_SCE | EFER_LMA, old = vcpu_efer(v);
 
-	(void)v;
 	if (ext & CPUID_80000001_EDX_NX)
 		allowed |= EFER_NXE;
 	if (ext & CPUID_80000001_EDX_LM)
@@ -69,10 +68,11 @@ static bool write_efer(struct vcpu *v, uint64_t value)
 	if (value & ~allowed)
 		return false;
 	/* LME cannot change while paging is on (SDM 10.8.5). */
-	if ((vmread(VMCS_CR0_READ_SHADOW) & CR0_PG) && ((old ^ value) & EFER_LME))
+	if ((vcpu_cr0(v) & CR0_PG) && ((old ^ value) & EFER_LME))
 		return false;
 	/* LMA is the CPU's to set: keep the current value. */
-	vmwrite(VMCS_GUEST_EFER, (value & ~EFER_LMA) | (old & EFER_LMA));
+	vcpu_set_efer(v, (value & ~EFER_LMA) | (old & EFER_LMA));
+	vcpu_paging_changed(v, (old ^ value) & EFER_NXE);
 	return true;
 }
 
@@ -101,7 +101,7 @@ static bool read_msr(struct vcpu *v, uint32_t msr, uint64_t *value)
 		*value = vmread(VMCS_GUEST_PAT);
 		return true;
 	case MSR_EFER:
-		*value = vmread(VMCS_GUEST_EFER);
+		*value = vcpu_efer(v);
 		return true;
 	case MSR_FS_BASE:
 		*value = vmread(VMCS_GUEST_FS_BASE);

@@ -35,7 +35,7 @@ void handle_vmcall(struct vcpu *v)
 	int64_t result;
 
 	v->vm->stats.hypercalls++;
-	if (!(vmread(VMCS_GUEST_EFER) & EFER_LMA)) {
+	if (!vcpu_long_mode_active(v)) {
 		nr &= 0xffffffffull;
 		a0 &= 0xffffffffull;
 		a1 &= 0xffffffffull;

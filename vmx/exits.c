@@ -48,6 +48,10 @@ static void handle_exception_or_nmi(struct vcpu *v)
 	/* An NMI for the host: the VMM has no NMI sources, so there is nothing to forward. */
 	if (type == INTR_TYPE_NMI)
 		return;
+	if ((info & INTR_INFO_VECTOR_MASK) == 14 && v->shadow) {
+		handle_page_fault(v, vmread(VMCS_EXIT_QUALIFICATION), (uint32_t)vmread(VMCS_EXIT_INTR_ERROR));
+		return;
+	}
 	/* Intercepted to keep a guest from wedging the CPU in an endless #AC loop; the guest still gets it. */
 	vcpu_inject_exception(v, info & INTR_INFO_VECTOR_MASK, info & INTR_INFO_DELIVER_ERROR,
 			      (uint32_t)vmread(VMCS_EXIT_INTR_ERROR));
@@ -82,7 +86,10 @@ static void handle_skip(struct vcpu *v)
 
 static void handle_invlpg(struct vcpu *v)
 {
-	vmx_invalidate_vpid(v->vpid);
+	if (v->shadow)
+		mmu_invlpg(&v->mmu, vmread(VMCS_EXIT_QUALIFICATION));
+	else
+		vmx_invalidate_vpid(v->vpid);
 	vcpu_skip_instruction(v);
 }
 

@@ -36,5 +36,7 @@ void handle_cr_access(struct vcpu *v);
 void handle_rdmsr(struct vcpu *v);
 void handle_wrmsr(struct vcpu *v);
 void handle_vmcall(struct vcpu *v);
+/* A #PF the CPU raised on the shadow tables (mmu=shadow): exit qualification and error code. */
+void handle_page_fault(struct vcpu *v, uint64_t gva, uint32_t error_code);
 
 #endif

@@ -7,6 +7,7 @@
 #include "vmm/exit.h"
 #include "vmm/log.h"
 #include "vmm/memory.h"
+#include "vmm/page_alloc.h"
 #include "vmm/status.h"
 #include "vmm/string.h"
 #include "vmm/x86.h"
@@ -26,13 +27,17 @@
 
 #define EXCEPTION_AC		17
 
-/* Guest CR0 bits that exit when written: PG for EFER.LMA and PDPTEs, NE because the real one must stay 1. */
-#define CR0_INTERCEPTED		(CR0_PG | CR0_NE)
+#define EXCEPTION_PF		14
 
 extern char gdt64[], tss64[];
 extern int vmx_enter(struct guest_regs *regs, int launched);
 
 static uint16_t next_vpid = 1;
+
+static size_t pages_for_vcpu(void)
+{
+	return (sizeof(struct vcpu) + PAGE_SIZE - 1) / PAGE_SIZE;
+}
 
 static uint64_t host_idtr_base(void)
 {
@@ -77,21 +82,6 @@ static void write_segment(uint32_t sel_field, uint16_t sel, uint32_t ar)
 	vmwrite(VMCS_GUEST_ES_AR + 2 * index, ar);
 }
 
-uint64_t vcpu_real_cr0(uint64_t guest_cr0)
-{
-	const struct vmx_config *c = vmx_config();
-
-	/* Unrestricted guest lifts the PE and PG requirements of CR0_FIXED0 (SDM 26.3.1.1). */
-	return (guest_cr0 | (c->cr0_fixed0 & ~(CR0_PE | CR0_PG))) & c->cr0_fixed1;
-}
-
-uint64_t vcpu_real_cr4(uint64_t guest_cr4)
-{
-	const struct vmx_config *c = vmx_config();
-
-	return (guest_cr4 | c->cr4_fixed0) & c->cr4_fixed1;
-}
-
 /* Multiboot 1: 32-bit protected mode, flat 4 GiB segments, paging and interrupts off. */
 static void write_multiboot_guest_state(struct vcpu *v, uint32_t entry, uint32_t info)
 {
@@ -117,14 +107,13 @@ static void write_multiboot_guest_state(struct vcpu *v, uint32_t entry, uint32_t
 	vmwrite(VMCS_GUEST_IDTR_BASE, 0);
 	vmwrite(VMCS_GUEST_IDTR_LIMIT, 0xffff);
 
-	vmwrite(VMCS_CR0_GUEST_HOST_MASK, CR0_INTERCEPTED);
-	vmwrite(VMCS_CR0_READ_SHADOW, CR0_PE | CR0_ET);
-	vmwrite(VMCS_GUEST_CR0, vcpu_real_cr0(CR0_PE | CR0_ET));
+	vmwrite(VMCS_CR0_GUEST_HOST_MASK, v->shadow ? VCPU_CR0_INTERCEPTED_SHADOW : VCPU_CR0_INTERCEPTED_EPT);
+	vcpu_set_cr0(v, CR0_PE | CR0_ET);
 	/* Every CR4 write exits: the VMM checks it against the features CPUID shows. */
 	vmwrite(VMCS_CR4_GUEST_HOST_MASK, ~0ull);
-	vmwrite(VMCS_CR4_READ_SHADOW, 0);
-	vmwrite(VMCS_GUEST_CR4, vcpu_real_cr4(0));
-	vmwrite(VMCS_GUEST_CR3, 0);
+	vcpu_set_cr4(v, 0);
+	vmwrite(VMCS_GUEST_CR3, 0);	/* shadow mode: the root, before the first entry */
+	vcpu_set_cr3(v, 0);
 	vmwrite(VMCS_GUEST_DR7, 0x400);
 	vmwrite(VMCS_GUEST_RSP, 0);
 	vmwrite(VMCS_GUEST_RIP, entry);
@@ -137,7 +126,7 @@ static void write_multiboot_guest_state(struct vcpu *v, uint32_t entry, uint32_t
 	vmwrite(VMCS_GUEST_SYSENTER_EIP, 0);
 	vmwrite(VMCS_GUEST_DEBUGCTL, 0);
 	vmwrite(VMCS_GUEST_PAT, PAT_POWER_ON_VALUE);
-	vmwrite(VMCS_GUEST_EFER, 0);
+	vcpu_set_efer(v, 0);
 	vmwrite(VMCS_LINK_POINTER, ~0ull);
 
 	memset(&v->regs, 0, sizeof(v->regs));
@@ -148,19 +137,27 @@ static void write_multiboot_guest_state(struct vcpu *v, uint32_t entry, uint32_t
 static void write_controls(struct vcpu *v)
 {
 	const struct vmx_config *c = vmx_config();
-	uint32_t pin = c->pin, proc2 = c->proc2;
+	uint32_t pin = c->pin, proc = c->proc, proc2 = c->proc2;
+	uint32_t shadow_exits = PROC_INVLPG_EXITING | PROC_CR3_LOAD_EXITING | PROC_CR3_STORE_EXITING;
 
+	if (v->shadow) {
+		/* INVPCID is hidden in CPUID; with the control off it raises #UD as it should. */
+		proc2 &= ~(PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST_BIT | PROC2_ENABLE_INVPCID);
+	} else {
+		proc = (proc & ~shadow_exits) | (c->proc_forced & shadow_exits);
+	}
 	if (!v->vm->watchdog_cycles)
 		pin &= ~PIN_PREEMPTION_TIMER_BIT;
 	if (!v->vpid)
 		proc2 &= ~PROC2_ENABLE_VPID;
 	vmwrite(VMCS_PIN_CONTROLS, pin);
-	vmwrite(VMCS_PROC_CONTROLS, c->proc);
+	vmwrite(VMCS_PROC_CONTROLS, proc);
 	vmwrite(VMCS_PROC_CONTROLS2, proc2);
 	vmwrite(VMCS_EXIT_CONTROLS, c->exit);
 	v->entry_controls = c->entry;
 	vmwrite(VMCS_ENTRY_CONTROLS, v->entry_controls);
-	vmwrite(VMCS_EXCEPTION_BITMAP, 1u << EXCEPTION_AC);
+	/* Shadow paging sees every #PF: the CPU raised it on the shadow tables, not the guest's. */
+	vmwrite(VMCS_EXCEPTION_BITMAP, (1u << EXCEPTION_AC) | (v->shadow ? 1u << EXCEPTION_PF : 0));
 	vmwrite(VMCS_PF_ERROR_CODE_MASK, 0);
 	vmwrite(VMCS_PF_ERROR_CODE_MATCH, 0);
 	vmwrite(VMCS_CR3_TARGET_COUNT, 0);
@@ -169,7 +166,8 @@ static void write_controls(struct vcpu *v)
 	vmwrite(VMCS_ENTRY_MSR_LOAD_COUNT, 0);
 	vmwrite(VMCS_ENTRY_INTR_INFO, 0);
 	vmwrite(VMCS_TSC_OFFSET, 0);
-	vmwrite(VMCS_EPT_POINTER, v->vm->ept.eptp);
+	if (!v->shadow)
+		vmwrite(VMCS_EPT_POINTER, v->vm->ept.eptp);
 	if (v->vpid)
 		vmwrite(VMCS_VPID, v->vpid);
 	if (pin & PIN_PREEMPTION_TIMER_BIT) {
@@ -179,12 +177,18 @@ static void write_controls(struct vcpu *v)
 	}
 }
 
-struct vcpu *vcpu_create(struct vm *vm, uint32_t entry, uint32_t info)
+struct vcpu *vcpu_create(struct vm *vm, uint32_t entry, uint32_t info, bool shadow)
 {
-	uint64_t page = memory_alloc_pages(1, "a vCPU");
+	uint64_t page = memory_alloc_pages(pages_for_vcpu(), "a vCPU");
 	struct vcpu *v = phys_to_virt(page);
 
 	v->vm = vm;
+	v->shadow = shadow;
+	if (!mmu_vcpu_init(&vm->mmu, &v->mmu)) {
+		memory_free_pages(page, pages_for_vcpu());
+		vm_end(vm, VMM_STATUS_NO_MEMORY, "no memory for the vCPU's PAE root");
+		return NULL;
+	}
 	v->apic_base = APIC_BASE_DEFAULT;
 	v->vmcs_pa = memory_alloc_pages(1, "a VMCS");
 	*(uint32_t *)phys_to_virt(v->vmcs_pa) = vmx_caps()->vmcs_revision;
@@ -207,8 +211,9 @@ void vcpu_destroy(struct vcpu *v)
 {
 	vmclear(v->vmcs_pa);
 	memory_free_pages(v->vmcs_pa, 1);
+	mmu_vcpu_destroy(&v->mmu);
 	v->vm->vcpu = NULL;
-	memory_free_pages((uintptr_t)v, 1);
+	memory_free_pages((uintptr_t)v, pages_for_vcpu());
 }
 
 /*
@@ -239,9 +244,8 @@ void vcpu_skip_instruction(struct vcpu *v)
 {
 	uint64_t rip = vmread(VMCS_GUEST_RIP) + vmread(VMCS_EXIT_INSTRUCTION_LEN);
 
-	(void)v;
 	/* Outside 64-bit mode RIP wraps at 32 bits. */
-	if (!(vmread(VMCS_GUEST_EFER) & EFER_LMA) || !(vmread(VMCS_GUEST_CS_AR) & (1u << 13)))
+	if (!vcpu_long_mode_active(v) || !(vmread(VMCS_GUEST_CS_AR) & (1u << 13)))
 		rip &= 0xffffffffull;
 	vmwrite(VMCS_GUEST_RIP, rip);
 	/* The instruction completed: STI and MOV SS blocking end with it. */
@@ -356,6 +360,8 @@ void vcpu_run(struct vcpu *v)
 		uint32_t reason;
 		int rc;
 
+		if (!vcpu_serve_mmu_requests(v))
+			break;
 		deliver_pending_event(v);
 		rc = vmx_enter(&v->regs, v->launched);
 		if (rc) {

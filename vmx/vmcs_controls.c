@@ -18,6 +18,10 @@ static const struct vmx_control_bit pin_wanted[] = {
 
 static const struct vmx_control_bit proc_wanted[] = {
 	{ PROC_HLT_EXITING, "HLT exiting", true },
+	/* Shadow paging (mmu=shadow) sees every CR3 access and INVLPG; EPT mode turns them off again. */
+	{ PROC_INVLPG_EXITING, "INVLPG exiting", true },
+	{ PROC_CR3_LOAD_EXITING, "CR3-load exiting", true },
+	{ PROC_CR3_STORE_EXITING, "CR3-store exiting", true },
 	{ PROC_UNCONDITIONAL_IO_EXITING, "unconditional I/O exiting", true },
 	{ PROC_MWAIT_EXITING, "MWAIT exiting", true },
 	{ PROC_MONITOR_EXITING, "MONITOR exiting", true },
@@ -26,8 +30,9 @@ static const struct vmx_control_bit proc_wanted[] = {
 };
 
 static const struct vmx_control_bit proc2_wanted[] = {
-	{ PROC2_ENABLE_EPT, "enable EPT", true },
-	{ PROC2_UNRESTRICTED_GUEST_BIT, "unrestricted guest", true },
+	/* Without them guests run on shadow page tables (mmu=shadow). */
+	{ PROC2_ENABLE_EPT, "enable EPT", false },
+	{ PROC2_UNRESTRICTED_GUEST_BIT, "unrestricted guest", false },
 	{ PROC2_ENABLE_VPID, "enable VPID", false },
 	{ PROC2_ENABLE_RDTSCP, "enable RDTSCP", false },
 	{ PROC2_ENABLE_INVPCID, "enable INVPCID", false },
@@ -104,6 +109,8 @@ void vmx_compute_controls(const struct vmx_caps *caps)
 	config.proc = adjust("processor-based", control_msr(MSR_IA32_VMX_PROCBASED_CTLS,
 							   MSR_IA32_VMX_TRUE_PROCBASED_CTLS),
 			     proc_wanted, ARRAY_SIZE(proc_wanted));
+	config.proc_forced = (uint32_t)control_msr(MSR_IA32_VMX_PROCBASED_CTLS,
+						   MSR_IA32_VMX_TRUE_PROCBASED_CTLS);
 	if (caps->secondary_controls)
 		config.proc2 = adjust("secondary", rdmsr(MSR_IA32_VMX_PROCBASED_CTLS2),
 				      proc2_wanted, ARRAY_SIZE(proc2_wanted));
@@ -123,6 +130,7 @@ void vmx_compute_controls(const struct vmx_caps *caps)
 	config.cr4_fixed0 = rdmsr(MSR_IA32_VMX_CR4_FIXED0);
 	config.cr4_fixed1 = rdmsr(MSR_IA32_VMX_CR4_FIXED1);
 	config.guests_supported = !config.missing[0];
+	config.ept_supported = (config.proc2 & PROC2_ENABLE_EPT) && (config.proc2 & PROC2_UNRESTRICTED_GUEST_BIT);
 	if (!config.guests_supported)
 		log_info("vmx: running guests needs controls this CPU lacks: %s\n", config.missing);
 	log_debug("vmx: controls pin=%#x proc=%#x proc2=%#x exit=%#x entry=%#x\n", config.pin,

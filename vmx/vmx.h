@@ -19,7 +19,9 @@ const struct vmx_caps *vmx_caps(void);
 /* The controls every VMCS gets, computed once by vmx_enable() from the capability MSRs. */
 struct vmx_config {
 	uint32_t pin, proc, proc2, exit, entry;
-	bool guests_supported;		/* EPT with unrestricted guest: what running guests needs today */
+	uint32_t proc_forced;		/* processor-based controls the CPU will not let be 0 */
+	bool guests_supported;		/* every control both MMU modes need */
+	bool ept_supported;		/* EPT with unrestricted guest: mmu=ept can run multiboot guests */
 	char missing[160];		/* names of the required controls the CPU lacks */
 	uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
 };
