@@ -26,6 +26,7 @@ VMM_C_SRCS   := $(sort $(wildcard vmm/*.c vmx/*.c mmu/*.c devices/*.c))
 VMM_ASM_SRCS := boot/entry.asm vmm/isr.asm vmx/entry.asm
 VMM_OBJS     := $(VMM_C_SRCS:%.c=$(BUILD)/obj/%.o) $(VMM_ASM_SRCS:%.asm=$(BUILD)/obj/%.o)
 
+.DEFAULT_GOAL := all
 include $(wildcard tests/unit/*.mk tests/bench/*.mk tests/fuzz/*.mk)
 include guest/guest.mk
 

@@ -33,7 +33,10 @@ _Static_assert(sizeof(struct rmap_desc) == 128, "rmap_desc is two cache lines");
 /* Adds spte (not already in the set).  False when no descriptor could be allocated: nothing changed. */
 bool rmap_add(struct obj_cache *cache, struct rmap_head *head, uint64_t *spte);
 
-/* Removes spte, which must be in the set (a missing one is a bug: the caller's audit catches it). Returns false if it was not found. */
+/*
+ * Removes spte, which must be in the set (a missing one is a bug: the caller's audit catches it). Returns false if it was not found.
+ * Never allocates; a set left with one spte goes back inline (its descriptor is freed).
+ */
 bool rmap_remove(struct obj_cache *cache, struct rmap_head *head, uint64_t *spte);
 
 size_t rmap_count(const struct rmap_head *head);
@@ -53,9 +56,10 @@ uint64_t *rmap_next(struct rmap_iter *it);
 /*
  * Empties the whole set in one pass: calls drop(spte, ctx) for every spte
  * (which clears it and does the per-spte accounting), then frees every
- * descriptor, leaving head empty.  drop must not touch this rmap.  Returns
- * the number of sptes dropped.  Cost is linear in the set's size, against
- * quadratic for removing the sptes one at a time.
+ * descriptor, leaving head empty (it reads empty while drop runs).  drop
+ * must not touch this rmap.  Returns the number of sptes dropped.  Cost is
+ * linear in the set's size, against quadratic for removing the sptes one at
+ * a time.
  */
 size_t rmap_drop_all(struct obj_cache *cache, struct rmap_head *head,
 		     void (*drop)(uint64_t *spte, void *ctx), void *ctx);
