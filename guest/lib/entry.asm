@@ -68,12 +68,18 @@ _start:
 	jmp .hang
 
 ; Accessed bits preset, so loading a selector never writes to the table.
+; The selectors from 0x18 on serve ring 3 (guest/lib/ring3.h); only
+; ring3_init() fills in the TSS descriptor and loads TR.
 section .data
 align 8
+global gdt
 gdt:
 	dq 0
 	dq 0x00cf9b000000ffff           ; CODE_SEL: base 0, limit 4 GiB, 32-bit, execute/read
 	dq 0x00cf93000000ffff           ; DATA_SEL: base 0, limit 4 GiB, read/write
+	dq 0x00cffb000000ffff           ; 0x18 user code: as CODE_SEL with DPL 3
+	dq 0x00cff3000000ffff           ; 0x20 user data: as DATA_SEL with DPL 3
+	dq 0                            ; 0x28 TSS
 gdt_end:
 
 gdt_desc:

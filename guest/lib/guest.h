@@ -30,6 +30,8 @@ void printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void __attribute__((noreturn)) check_failed(const char *file, int line, const char *cond);
 void __attribute__((noreturn)) check_eq_failed(const char *file, int line, const char *cond,
 					      uint32_t got, uint32_t want);
+void __attribute__((noreturn)) check_eq64_failed(const char *file, int line, const char *cond,
+						uint64_t got, uint64_t want);
 
 /* A failed check is fatal: one FAIL line, then exit value 1. */
 #define CHECK(cond)							\
@@ -38,7 +40,7 @@ void __attribute__((noreturn)) check_eq_failed(const char *file, int line, const
 			check_failed(__FILE__, __LINE__, #cond);	\
 	} while (0)
 
-/* Like CHECK(a == b), and the FAIL line also shows both values. */
+/* Like CHECK(a == b) on the low 32 bits of both, and the FAIL line also shows both values. */
 #define CHECK_EQ(got, want)						\
 	do {								\
 		uint32_t got_ = (uint32_t)(got);			\
@@ -48,17 +50,37 @@ void __attribute__((noreturn)) check_eq_failed(const char *file, int line, const
 					#got " == " #want, got_, want_);\
 	} while (0)
 
-/* What the CPU pushed plus our stub's registers; see guest/lib/isr.asm. */
+/* CHECK_EQ for values wider than 32 bits: PAE and long-mode entries, 64-bit addresses. */
+#define CHECK_EQ64(got, want)						\
+	do {								\
+		uint64_t got_ = (uint64_t)(got);			\
+		uint64_t want_ = (uint64_t)(want);			\
+		if (got_ != want_)					\
+			check_eq64_failed(__FILE__, __LINE__,		\
+					  #got " == " #want, got_, want_);\
+	} while (0)
+
+/* What the CPU pushed plus our stub's registers; see isr.asm (guest/lib/ or, 64-bit, guest/lib64/). */
+#ifdef __x86_64__
+struct exc_frame {
+	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+	uint64_t vector, error_code;
+	uint64_t ip, cs, flags, sp, ss;		/* the CPU pushes SS:RSP in every case */
+};
+#else
 struct exc_frame {
 	uint32_t edi, esi, ebp, esp, ebx, edx, ecx, eax;	/* pushad */
 	uint32_t vector, error_code;
-	uint32_t eip, cs, eflags;
+	uint32_t ip, cs, flags;		/* then ESP and SS only if the exception came from CPL 3 */
 };
+#endif
 
 struct exception_record {
 	int vector;			/* -1: none since expect_exception() */
 	uint32_t error_code;
-	uint32_t eip;
+	uintptr_t eip;
+	uintptr_t cr2;			/* read by the handler for #PF (vector 14) only */
 };
 
 #define NO_EXCEPTION	(-1)
@@ -66,7 +88,7 @@ struct exception_record {
 /* The last exception taken, expected or not. */
 extern volatile struct exception_record exception_last;
 
-/* Where the handler resumes an expected exception; set by ASM_TRY(). */
+/* Where the handler resumes an expected exception; set by ASM_TRY(). 32 bits in both modes: guest code lies below 4 GiB. */
 extern volatile uint32_t exception_resume_eip;
 
 /*
@@ -88,6 +110,9 @@ void expect_exception(int vector);
 int exception_seen(void);
 
 void idt_init(void);
+
+/* Points IDT vector v at handler through an interrupt gate that code at privilege level dpl may use with INT. */
+void idt_set_gate(int vector, void (*handler)(void), int dpl);
 
 /* CPUID.0x40000000 EBX, ECX, EDX under our VMM. */
 #define VMM_CPUID_SIGNATURE	"FreestandVMM"

@@ -1,4 +1,4 @@
-/* A small printf on the serial console: %d %i %u %x %X %p %s %c %%, with '-', '0', a width and %.*s. */
+/* A small printf on the serial console: %d %i %u %x %X %p %s %c %%, with '-', '0', a width, %.*s and l/ll sizes. */
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -9,6 +9,7 @@ struct spec {
 	bool left;		/* '-': pad on the right */
 	bool zero;		/* '0': pad numbers with zeros */
 	bool star_precision;	/* '.*': the precision is the next argument */
+	bool wide;		/* the argument is 64 bits: 'll', or 'l' where long has 64 */
 	int width;
 	int precision;		/* %s only: at most this many bytes; -1 = no limit */
 };
@@ -36,22 +37,41 @@ static void emit_field(const struct spec *sp, const char *sign, const char *s, i
 		pad(' ', fill);
 }
 
-/* Digits of v in `base`, written backwards from the end of buf; returns the first digit. */
-static char *format_unsigned(char *end, uint32_t v, unsigned base, bool upper)
+/*
+ * *v /= base, returning the remainder. Long division in 16-bit digits keeps
+ * every step within 32 bits: 32-bit guests have no libgcc for 64-bit division.
+ */
+static unsigned divide_in_place(uint64_t *v, unsigned base)
+{
+	uint64_t q = 0;
+	uint32_t r = 0;
+
+	for (int shift = 48; shift >= 0; shift -= 16) {
+		uint32_t cur = r << 16 | (uint32_t)(*v >> shift & 0xffff);
+
+		q |= (uint64_t)(cur / base) << shift;
+		r = cur % base;
+	}
+	*v = q;
+	return r;
+}
+
+/* Digits of v in `base` (at most 16), written backwards from the end of buf; returns the first digit. */
+static char *format_unsigned(char *end, uint64_t v, unsigned base, bool upper)
 {
 	const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
 	char *p = end;
 
 	do {
-		*--p = digits[v % base];
-		v /= base;
+		*--p = digits[divide_in_place(&v, base)];
 	} while (v);
 	return p;
 }
 
-static void emit_number(const struct spec *sp, char conv, uint32_t v)
+/* v holds the argument zero-extended; a signed conversion looks at its sign bit by the spec's width. */
+static void emit_number(const struct spec *sp, char conv, uint64_t v)
 {
-	char buf[16];
+	char buf[24];
 	char *end = buf + sizeof(buf);
 	const char *sign = NULL;
 	char *p;
@@ -59,9 +79,9 @@ static void emit_number(const struct spec *sp, char conv, uint32_t v)
 	switch (conv) {
 	case 'd':
 	case 'i':
-		if ((int32_t)v < 0) {
+		if (sp->wide ? (int64_t)v < 0 : (int32_t)v < 0) {
 			sign = "-";
-			v = -v;
+			v = sp->wide ? -v : (uint32_t)-v;
 		}
 		p = format_unsigned(end, v, 10, false);
 		break;
@@ -116,8 +136,10 @@ static const char *parse_spec(const char *f, struct spec *sp)
 		while (*f >= '0' && *f <= '9')
 			sp->precision = sp->precision * 10 + (*f++ - '0');
 	}
-	while (*f == 'l')	/* long is 32 bits here: 'l' changes nothing */
-		f++;
+	for (int longs = 0; *f == 'l'; f++) {
+		longs++;
+		sp->wide = longs == 2 || sizeof(long) == sizeof(uint64_t);
+	}
 	return f;
 }
 
@@ -135,10 +157,10 @@ static void vprintf(const char *fmt, va_list ap)
 			sp.precision = va_arg(ap, int);
 		switch (*f) {
 		case 'd': case 'i': case 'u': case 'x': case 'X':
-			emit_number(&sp, *f, va_arg(ap, uint32_t));
+			emit_number(&sp, *f, sp.wide ? va_arg(ap, uint64_t) : va_arg(ap, uint32_t));
 			break;
 		case 'p':
-			emit_number(&sp, 'p', (uint32_t)va_arg(ap, void *));
+			emit_number(&sp, 'p', (uintptr_t)va_arg(ap, void *));
 			break;
 		case 's':
 			emit_string(&sp, va_arg(ap, const char *));

@@ -35,3 +35,10 @@ void check_eq_failed(const char *file, int line, const char *cond, uint32_t got,
 	printf("guest: FAIL %s:%d: %s (got 0x%x, want 0x%x)\n", file, line, cond, got, want);
 	guest_exit(EXIT_FAIL);
 }
+
+void check_eq64_failed(const char *file, int line, const char *cond, uint64_t got, uint64_t want)
+{
+	printf("guest: FAIL %s:%d: %s (got 0x%llx, want 0x%llx)\n", file, line, cond,
+	       (unsigned long long)got, (unsigned long long)want);
+	guest_exit(EXIT_FAIL);
+}

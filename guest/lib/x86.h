@@ -1,4 +1,4 @@
-/* Thin wrappers over the x86 instructions the guests use: port I/O, CPUID, RDTSC, control registers. */
+/* Thin wrappers over the x86 instructions the guests use: port I/O, CPUID, RDTSC, control registers, MSRs, INVLPG. */
 #ifndef GUEST_X86_H
 #define GUEST_X86_H
 
@@ -12,20 +12,35 @@
 #define EXC_GP	13
 #define EXC_PF	14
 
+#define CR0_WP		(1u << 16)
+#define CR0_PG		(1u << 31)
+
+#define CR4_PSE		(1u << 4)
+#define CR4_PAE		(1u << 5)
 #define CR4_VMXE	(1u << 13)
+
+#define MSR_EFER	0xc0000080
+#define EFER_NXE	(1u << 11)
 
 #define CPUID_1_ECX_VMX		(1u << 5)
 #define CPUID_1_ECX_HYPERVISOR	(1u << 31)
+#define CPUID_1_EDX_PSE		(1u << 3)
+#define CPUID_1_EDX_PAE		(1u << 6)
+#define CPUID_EXT_BASE		0x80000000	/* max extended leaf in EAX */
+#define CPUID_EXT_FEATURES	0x80000001
+#define CPUID_EXT_EDX_NX	(1u << 20)
+#define CPUID_EXT_EDX_PAGE1GB	(1u << 26)
+#define CPUID_EXT_ADDR_SIZES	0x80000008	/* EAX[7:0]: MAXPHYADDR */
 #define CPUID_HV_BASE		0x40000000	/* max hypervisor leaf in EAX, signature in EBX, ECX, EDX */
 
 struct cpuid_regs {
 	uint32_t eax, ebx, ecx, edx;
 };
 
-/* The operand of lidt/lgdt in 32-bit mode: 16-bit limit, 32-bit base, packed. */
+/* The operand of lidt/lgdt: 16-bit limit, then a base as wide as the mode's addresses, packed. */
 struct __attribute__((packed)) table_desc {
 	uint16_t limit;
-	uint32_t base;
+	uintptr_t base;
 };
 
 static inline void outb(uint16_t port, uint8_t v)
@@ -90,12 +105,71 @@ static inline uint64_t rdtsc_fenced(void)
 	return ((uint64_t)hi << 32) | lo;
 }
 
-static inline uint32_t read_cr4(void)
+/* Control registers are as wide as the mode: uintptr_t serves 32- and 64-bit guests alike. */
+static inline uintptr_t read_cr0(void)
 {
-	uint32_t v;
+	uintptr_t v;
+
+	asm volatile("mov %%cr0, %0" : "=r"(v));
+	return v;
+}
+
+static inline void write_cr0(uintptr_t v)
+{
+	asm volatile("mov %0, %%cr0" : : "r"(v) : "memory");
+}
+
+static inline uintptr_t read_cr2(void)
+{
+	uintptr_t v;
+
+	asm volatile("mov %%cr2, %0" : "=r"(v));
+	return v;
+}
+
+static inline uintptr_t read_cr3(void)
+{
+	uintptr_t v;
+
+	asm volatile("mov %%cr3, %0" : "=r"(v));
+	return v;
+}
+
+/* Also flushes the TLB entries of non-global pages: the way to make table changes take effect. */
+static inline void write_cr3(uintptr_t v)
+{
+	asm volatile("mov %0, %%cr3" : : "r"(v) : "memory");
+}
+
+static inline uintptr_t read_cr4(void)
+{
+	uintptr_t v;
 
 	asm volatile("mov %%cr4, %0" : "=r"(v));
 	return v;
+}
+
+static inline void write_cr4(uintptr_t v)
+{
+	asm volatile("mov %0, %%cr4" : : "r"(v) : "memory");
+}
+
+static inline uint64_t rdmsr(uint32_t msr)
+{
+	uint32_t lo, hi;
+
+	asm volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static inline void wrmsr(uint32_t msr, uint64_t v)
+{
+	asm volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)) : "memory");
+}
+
+static inline void invlpg(uintptr_t va)
+{
+	asm volatile("invlpg (%0)" : : "r"(va) : "memory");
 }
 
 static inline void lidt(const struct table_desc *d)

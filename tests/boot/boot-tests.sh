@@ -8,6 +8,8 @@ set -euo pipefail
 # against the serial log with CRs removed) must match some line; '!REGEX' must
 # match none. Every case also checks that the log ends with "vmm: exit status STATUS".
 cases() {
+	# The MMU modes the paging guests run in, separated by spaces (env MMU_MODES).
+	MMU_MODES=${MMU_MODES:-ept}
 	tcase bochs-skylake 0 --host bochs --args guest=none --cpu corei7_skylake_x -- '^vmx: revision=0x[0-9a-f]+ ept=yes vpid=yes unrestricted_guest=yes ept_ad=yes .*maxphyaddr=40' '^vmx: vmxon ok' '^vmx: vmxoff ok'
 	tcase bochs-penryn 0 --host bochs --args guest=none --cpu core2_penryn_t9600 -- '^vmx: revision=0x[0-9a-f]+ ept=no vpid=no unrestricted_guest=no ept_ad=no' '^vmx: vmxon ok'
 	tcase bochs-seabios 0 --host bochs --args guest=none --bios seabios --cpu corei7_skylake_x -- '^vmx: IA32_FEATURE_CONTROL was unlocked: enabled VMX and locked it' '^vmx: vmxon ok'
@@ -25,6 +27,17 @@ cases() {
 	tcase bochs-guest-unknown 6 --host bochs --args 'guest=hello,nosuch' -- "^vmm: error: guest=: no module named 'nosuch'$"
 	tcase bochs-guest-too-big 22 --host bochs --args 'guest=hello guest_mem=3G' -- '^vmm: guest hello: refused: guest_mem=3072M does not fit'
 	tcase bochs-penryn-guest 22 --host bochs --cpu core2_penryn_t9600 --args 'guest=hello' -- '^vmx: running guests needs controls this CPU lacks: .*enable EPT' '^vmm: guest hello: refused: this CPU lacks VMX controls'
+	# Paging guests, one row per MMU mode: each checks its own mappings, faults and A/D bits.
+	# EPT is the VMM's default, so ept rows pass no mmu= option.
+	local mode mmu guest
+	for mode in $MMU_MODES; do
+		mmu=
+		[[ $mode == ept ]] || mmu="mmu=$mode "
+		for guest in paging32 paging_pae paging64 rmap_chain; do
+			tcase "bochs-$guest-$mode" 1 --host bochs --guest "build/guest/$guest.elf" --args "${mmu}guest_mem=32M watchdog=3G" -- "^\[$guest\] guest: PASS $guest\$" "^vmm: guest $guest: exit status 1\$"
+		done
+		tcase "bochs-pfbench-$mode" 1 --host bochs --guest build/guest/pfbench.elf --args "${mmu}guest_mem=16M watchdog=3G" -- '^\[pfbench\] guest: pfbench: guest_pf=20000 cycles_per_guest_pf=[0-9]+$' '^\[pfbench\] guest: pfbench: fixed=20000 cycles_per_fix=[0-9]+$' '^\[pfbench\] guest: PASS pfbench$' '^vmm: guest pfbench: exit status 1$'
+	done
 	tcase qemu-multiboot-modules 2 --host qemu-tcg --boot multiboot --guest 'build/guest/hello.elf:a b' --guest build/guest/io.elf --args log=debug -- "^vmm: boot: module 0 'hello a b' at \[0x[0-9a-f]+, 0x[0-9a-f]+\)" "^vmm: boot: module 1 'io' at "
 	tcase qemu-disk-modules 2 --host qemu-tcg --boot disk --guest 'build/guest/hello.elf:a b' --args log=debug -- "^vmm: boot: module 0 'hello a b' at \[0x[0-9a-f]+, 0x[0-9a-f]+\)"
 	tcase qemu-disk-no-vtx 2 --host qemu-tcg --boot disk -- '^vmm: error: VT-x is not available'
@@ -55,7 +68,8 @@ usage() {
 Usage: tests/boot/boot-tests.sh [--list] [FILTER]
 Runs the boot cases whose name contains FILTER (all by default), JOBS at a time
 (env JOBS, default 2), each through scripts/run --quiet with its serial log in
-build/test-logs/NAME.log. Env TIMEOUT: seconds per case (default 120).
+build/test-logs/NAME.log. Env TIMEOUT: seconds per case (default 120);
+env MMU_MODES: the MMU modes of the paging-guest cases (default "ept").
 Exit status 0 only if every case passed.
 EOF
 }
