@@ -9,7 +9,7 @@ set -euo pipefail
 # match none. Every case also checks that the log ends with "vmm: exit status STATUS".
 cases() {
 	# The MMU modes the paging guests run in, separated by spaces (env MMU_MODES).
-	MMU_MODES=${MMU_MODES:-ept}
+	MMU_MODES=${MMU_MODES:-ept shadow}
 	tcase bochs-skylake 0 --host bochs --args guest=none --cpu corei7_skylake_x -- '^vmx: revision=0x[0-9a-f]+ ept=yes vpid=yes unrestricted_guest=yes ept_ad=yes .*maxphyaddr=40' '^vmx: vmxon ok' '^vmx: vmxoff ok'
 	tcase bochs-penryn 0 --host bochs --args guest=none --cpu core2_penryn_t9600 -- '^vmx: revision=0x[0-9a-f]+ ept=no vpid=no unrestricted_guest=no ept_ad=no' '^vmx: vmxon ok'
 	tcase bochs-seabios 0 --host bochs --args guest=none --bios seabios --cpu corei7_skylake_x -- '^vmx: IA32_FEATURE_CONTROL was unlocked: enabled VMX and locked it' '^vmx: vmxon ok'
@@ -20,22 +20,32 @@ cases() {
 	tcase bochs-no-vmx 2 --host bochs --cpu p4_prescott_celeron_336 -- '^vmm: error: VT-x is not available'
 	tcase bochs-bad-option 6 --host bochs --args "bogus=1" -- "^vmm: error: unknown boot option 'bogus=1'"
 	# Guests (EPT mode).  build/vmm.img carries the built-in guests that pass; guest 0 writes 0 -> status 1.
-	tcase bochs-guests-builtin 1 --host bochs -- '^\[hello\] guest: PASS hello$' '^\[cpuid\] guest: running under the VMM$' '^\[cpuid\] guest: PASS cpuid$' '^\[io\] guest: rep outsb across a page boundary works$' '^\[io\] guest: PASS io$' '^\[vmx_insn\] guest: vmxon raised #UD$' '^\[vmx_insn\] guest: PASS vmx_insn$' '^\[hypercall\] guest: hello through HC_PUTS$' '^\[hypercall\] guest: PASS hypercall$' '^\[exitcost\] guest: exitcost cpuid=[0-9]+ io_out=[0-9]+ io_in=[0-9]+$' '^stats: guest=io exits=[0-9]+ io=[0-9]+ io_string_elements=[1-9]' '^vmm: guest exitcost: exit status 1$' '!exit status (1[68]|2[0-6])$'
+	tcase bochs-guests-builtin 1 --host bochs -- '^\[hello\] guest: PASS hello$' '^\[cpuid\] guest: running under the VMM$' '^\[cpuid\] guest: PASS cpuid$' '^\[io\] guest: rep outsb across a page boundary works$' '^\[io\] guest: PASS io$' '^\[vmx_insn\] guest: vmxon raised #UD$' '^\[vmx_insn\] guest: PASS vmx_insn$' '^\[hypercall\] guest: hello through HC_PUTS$' '^\[hypercall\] guest: PASS hypercall$' '^\[exitcost\] guest: exitcost cpuid=[0-9]+ io_out=[0-9]+ io_in=[0-9]+$' '^stats: guest=io mmu=ept exits=[0-9]+ io=[0-9]+ io_string_elements=[1-9]' '^vmm: guest exitcost: exit status 1$' '!exit status (1[68]|2[0-6])$'
+	# The same under shadow paging: paging-off guests run on the identity-mapped shadow root.
+	tcase bochs-guests-builtin-shadow 1 --host bochs --args mmu=shadow -- '^\[hello\] guest: PASS hello$' '^\[cpuid\] guest: PASS cpuid$' '^\[io\] guest: rep outsb across a page boundary works$' '^\[io\] guest: PASS io$' '^\[vmx_insn\] guest: PASS vmx_insn$' '^\[hypercall\] guest: PASS hypercall$' '^\[exitcost\] guest: PASS exitcost$' '^stats: guest=io mmu=shadow exits=[0-9]+ .* pf_fixed=[1-9][0-9]* ' '^vmm: guest exitcost: exit status 1$' '!exit status (1[68]|2[0-6])$'
+	tcase bochs-guest-failures-shadow 16 --host bochs --guest build/guest/triple_fault.elf --guest build/guest/loop.elf --guest 'build/guest/hello64.elf:from elf64' --args 'mmu=shadow watchdog=100M guest_mem=16M' -- '^vmm: guest triple_fault: triple fault at rip 0x' '^vmm: guest triple_fault: exit status 16$' '^vmm: guest loop: watchdog: still running after 100000000 TSC cycles' '^vmm: guest loop: exit status 20$' '^\[hello64\] guest: PASS hello$' '^vmx: vmxoff ok$'
+	tcase bochs-bad-mmu 6 --host bochs --args 'mmu=tdp' -- "^vmm: error: bad value 'tdp' for boot option 'mmu'"
+	# Without EPT or unrestricted guest the default is shadow paging; mmu=ept is refused there.
+	tcase bochs-lynnfield-guests 1 --host bochs --cpu corei5_lynnfield_750 --guest build/guest/paging_pae.elf --guest build/guest/paging32.elf --args 'guest_mem=16M watchdog=3G' -- '^vmm: guest paging_pae: .*mmu=shadow$' '^\[paging_pae\] guest: PASS paging_pae$' '^\[paging32\] guest: PASS paging32$' '^vmm: guest paging32: exit status 1$'
+	tcase bochs-lynnfield-mmu-ept 22 --host bochs --cpu corei5_lynnfield_750 --guest build/guest/hello.elf --args 'mmu=ept guest_mem=16M' -- '^vmm: guest hello: refused: mmu=ept needs EPT with unrestricted guest'
 	tcase bochs-guest-failures 16 --host bochs --guest build/guest/triple_fault.elf --guest build/guest/bad_elf.elf --guest build/guest/not_elf.elf --guest 'build/guest/hello.elf:one two' --guest build/guest/loop.elf --args 'watchdog=100M guest_mem=16M' -- '^\[triple_fault\] guest: about to triple-fault$' '^vmm: guest triple_fault: triple fault at rip 0x' '^vmm: guest triple_fault: exit status 16$' '^vmm: guest bad_elf: refused: ' '^vmm: guest bad_elf: exit status 22$' '^vmm: guest not_elf: refused: not an ELF file' '^vmm: guest not_elf: exit status 22$' "^\[hello\] guest: args 'one two'$" '^vmm: guest hello: exit status 1$' '^vmm: guest loop: watchdog: still running after 100000000 TSC cycles' '^vmm: guest loop: exit status 20$' '^vmx: vmxoff ok$'
 	tcase bochs-guest-elf64 1 --host bochs --guest 'build/guest/hello64.elf:from elf64' --args guest_mem=16M -- '^vmm: guest hello64: ELF64 entry 0x' "^\[hello64\] guest: args 'from elf64'$" '^\[hello64\] guest: PASS hello$'
 	tcase bochs-guest-select 1 --host bochs --args 'guest=io,hello' -- '^vmm: guest io: exit status 1$' '^vmm: guest hello: exit status 1$' '!^\[cpuid\]'
 	tcase bochs-guest-unknown 6 --host bochs --args 'guest=hello,nosuch' -- "^vmm: error: guest=: no module named 'nosuch'$"
 	tcase bochs-guest-too-big 22 --host bochs --args 'guest=hello guest_mem=3G' -- '^vmm: guest hello: refused: guest_mem=3072M does not fit'
-	tcase bochs-penryn-guest 22 --host bochs --cpu core2_penryn_t9600 --args 'guest=hello' -- '^vmx: running guests needs controls this CPU lacks: .*enable EPT' '^vmm: guest hello: refused: this CPU lacks VMX controls'
+	# Bochs's Penryn cannot load EFER and PAT on entry and exit, which both MMU modes need.
+	tcase bochs-penryn-guest 22 --host bochs --cpu core2_penryn_t9600 --args 'guest=hello' -- '^vmx: running guests needs controls this CPU lacks: .*load IA32_EFER' '^vmm: guest hello: refused: this CPU lacks VMX controls'
 	# Paging guests, one row per MMU mode: each checks its own mappings, faults and A/D bits.
-	# EPT is the VMM's default, so ept rows pass no mmu= option.
-	local mode mmu guest
+	local mode mmu guest chain
 	for mode in $MMU_MODES; do
-		mmu=
-		[[ $mode == ept ]] || mmu="mmu=$mode "
-		for guest in paging32 paging_pae paging64 rmap_chain; do
-			tcase "bochs-$guest-$mode" 1 --host bochs --guest "build/guest/$guest.elf" --args "${mmu}guest_mem=32M watchdog=3G" -- "^\[$guest\] guest: PASS $guest\$" "^vmm: guest $guest: exit status 1\$"
+		mmu="mmu=$mode "
+		for guest in paging32 paging_pae paging64; do
+			tcase "bochs-$guest-$mode" 1 --host bochs --guest "build/guest/$guest.elf" --args "${mmu}guest_mem=32M watchdog=3G" -- "^\[$guest\] guest: PASS $guest\$" "^vmm: guest $guest: exit status 1\$" "^stats: guest=$guest mmu=$mode "
 		done
+		# Under shadow paging the guest's 4096 aliases of one frame make one rmap chain that long.
+		chain='^stats: guest=rmap_chain mmu=ept '
+		[[ $mode == ept ]] || chain="^stats: guest=rmap_chain mmu=$mode .* max_rmap_chain=(409[6-9]|4[1-9][0-9][0-9]) "
+		tcase "bochs-rmap_chain-$mode" 1 --host bochs --guest build/guest/rmap_chain.elf --args "${mmu}guest_mem=32M watchdog=3G" -- '^\[rmap_chain\] guest: PASS rmap_chain$' '^vmm: guest rmap_chain: exit status 1$' "$chain"
 		tcase "bochs-pfbench-$mode" 1 --host bochs --guest build/guest/pfbench.elf --args "${mmu}guest_mem=16M watchdog=3G" -- '^\[pfbench\] guest: pfbench: guest_pf=20000 cycles_per_guest_pf=[0-9]+$' '^\[pfbench\] guest: pfbench: fixed=20000 cycles_per_fix=[0-9]+$' '^\[pfbench\] guest: PASS pfbench$' '^vmm: guest pfbench: exit status 1$'
 	done
 	tcase qemu-multiboot-modules 2 --host qemu-tcg --boot multiboot --guest 'build/guest/hello.elf:a b' --guest build/guest/io.elf --args log=debug -- "^vmm: boot: module 0 'hello a b' at \[0x[0-9a-f]+, 0x[0-9a-f]+\)" "^vmm: boot: module 1 'io' at "
@@ -69,7 +79,7 @@ Usage: tests/boot/boot-tests.sh [--list] [FILTER]
 Runs the boot cases whose name contains FILTER (all by default), JOBS at a time
 (env JOBS, default 2), each through scripts/run --quiet with its serial log in
 build/test-logs/NAME.log. Env TIMEOUT: seconds per case (default 120);
-env MMU_MODES: the MMU modes of the paging-guest cases (default "ept").
+env MMU_MODES: the MMU modes of the paging-guest cases (default "ept shadow").
 Exit status 0 only if every case passed.
 EOF
 }
