@@ -153,7 +153,9 @@ static void write_controls(struct vcpu *v)
 	vmwrite(VMCS_PIN_CONTROLS, pin);
 	vmwrite(VMCS_PROC_CONTROLS, proc);
 	vmwrite(VMCS_PROC_CONTROLS2, proc2);
-	vmwrite(VMCS_EXIT_CONTROLS, c->exit);
+	/* SDM 26.2.1.2: saving the timer's value needs the timer. */
+	vmwrite(VMCS_EXIT_CONTROLS, (pin & PIN_PREEMPTION_TIMER_BIT) ? c->exit
+								: c->exit & ~EXIT_SAVE_PREEMPTION_TIMER);
 	v->entry_controls = c->entry;
 	vmwrite(VMCS_ENTRY_CONTROLS, v->entry_controls);
 	/* Shadow paging sees every #PF: the CPU raised it on the shadow tables, not the guest's. */
