@@ -206,8 +206,8 @@ static enum mmu_pf_result set_leaf(struct mmu_vcpu *v, const struct fault *f, st
 			spte |= SPTE_WRITABLE;
 		}
 	}
-	if (old == spte) {
-		/* The CPU faulted on a translation it had cached before the spte changed. */
+	if ((old & ~(SPTE_ACCESSED | SPTE_DIRTY)) == spte) {
+		/* The CPU faulted on a translation it had cached before the spte changed (it sets A/D itself). */
 		mmu->stats.pf_spurious++;
 		mmu_host_flush_gva(v, f->gva);
 		return MMU_PF_RETRY;

@@ -36,7 +36,8 @@ void *mmu_host_guest_ptr(struct mmu *mmu, uint64_t gpa, uint64_t len);
 /*
  * Requests to a vCPU, served before its next guest entry (and the vCPU
  * kicked out of the guest if it is running there).  MMU_REQ_RELOAD_ROOT:
- * call mmu_load_root() and use the root it returns.  MMU_REQ_TLB_FLUSH:
+ * call mmu_load_root() and use the root it returns, and flush as for
+ * MMU_REQ_TLB_FLUSH (a new root is a new address space).  MMU_REQ_TLB_FLUSH:
  * flush every translation the CPU caches for this vCPU (INVVPID single
  * context; without VPID every entry already flushes).
  */

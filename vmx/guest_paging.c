@@ -217,7 +217,7 @@ bool vcpu_serve_mmu_requests(struct vcpu *v)
 		}
 		vmwrite(VMCS_GUEST_CR3, root);
 	}
-	if (requests & MMU_REQ_TLB_FLUSH)
+	if (requests & (MMU_REQ_TLB_FLUSH | MMU_REQ_RELOAD_ROOT))
 		vmx_invalidate_vpid(v->vpid);
 	return true;
 }

@@ -1,0 +1,108 @@
+/* A simulated host for the shadow MMU: its hooks, guest RAM in memslots, and a CPU with a TLB that runs the guest on the shadow tables. */
+#ifndef TESTS_UNIT_MMU_SIM_H
+#define TESTS_UNIT_MMU_SIM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "mmu/mmu.h"
+#include "mmu/mmu_hooks.h"
+
+#define SIM_MAX_SLOTS		2
+#define SIM_MAX_VCPUS		2
+/* The simulated CPU's MAXPHYADDR: spte address bits from here up are reserved. */
+#define SIM_HOST_MAXPHYADDR	46
+/* Host pages the MMU may hold at once, per pool (below and above 4 GiB). */
+#define SIM_POOL_PAGES		8192
+#define SIM_LOW_POOL_BASE	0x40000000ull
+#define SIM_HIGH_POOL_BASE	0x200000000ull
+#define SIM_TLB_ENTRIES		4096
+
+struct sim_slot {
+	uint64_t base_gfn, npages;
+	uint64_t host_pa;
+	uint8_t *mem;
+};
+
+/* A cached translation: what the CPU keeps of a successful walk (SDM 4.10.2.2), for one 4 KiB linear page. */
+struct sim_tlb_entry {
+	uint64_t vpn;
+	uint64_t frame_pa;
+	uint32_t gen;		/* valid while equal to the TLB's generation */
+	bool writable, user, nx, dirty;
+};
+
+struct sim_vcpu {
+	struct mmu_vcpu v;	/* first: the hooks get back to sim_vcpu from it */
+	struct sim *sim;
+	unsigned requests;	/* MMU_REQ_* not yet served */
+	bool root_loaded;
+	uint64_t root_pa;
+	struct sim_tlb_entry tlb[SIM_TLB_ENTRIES];
+	uint32_t tlb_gen;
+	bool injected;		/* a #PF is waiting for delivery */
+	uint64_t inject_cr2;
+	uint32_t inject_error_code;
+	uint64_t nr_flush_all, nr_flush_gva, nr_reload;
+};
+
+struct sim_pool {
+	uint64_t base_pa;
+	void *pages[SIM_POOL_PAGES];	/* NULL when free */
+	/* Free page indices, oldest first, so a freed page is handed out again as late as possible. */
+	unsigned free_ring[SIM_POOL_PAGES];
+	unsigned free_head, free_count;
+};
+
+struct sim {
+	struct mmu mmu;		/* first: the hooks get back to sim from it */
+	struct sim_slot slots[SIM_MAX_SLOTS];
+	unsigned nr_slots;
+	struct sim_pool low, high;
+	unsigned pages_in_use;
+	/* Allocation failure injection: each allocation fails with this chance in 1000. */
+	unsigned alloc_fail_permille;
+	uint64_t alloc_rng;
+	uint64_t alloc_failures;
+	/* The first broken rule the hooks or the CPU saw; tests check it after every operation. */
+	bool broken;
+	char why[256];
+};
+
+/* Sets up guest RAM slots (sizes in pages; the second may be 0) and the host page pools. */
+void sim_init(struct sim *s, uint64_t slot0_pages, uint64_t slot1_base_gfn, uint64_t slot1_pages, uint64_t seed);
+/* Frees guest RAM; every host page must already be back (the MMU was destroyed). */
+void sim_destroy(struct sim *s);
+void sim_vcpu_reset(struct sim_vcpu *sv, struct sim *s);
+/* Zeroed guest-RAM-sized buffers. */
+void *sim_ram_alloc(uint64_t bytes);
+void sim_ram_free(void *p, uint64_t bytes);
+
+void sim_break(struct sim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Host pointer to guest RAM [gpa, gpa + len) within one slot, or NULL. */
+void *sim_guest_ptr(struct sim *s, uint64_t gpa, uint64_t len);
+/* Guest-physical address of a host-physical address inside guest RAM; false when it is no guest RAM. */
+bool sim_host_pa_to_gpa(const struct sim *s, uint64_t host_pa, uint64_t *gpa);
+/* The MMU's host page at pa (page-aligned), or NULL when pa is no page the MMU holds. */
+void *sim_host_page(struct sim *s, uint64_t pa);
+
+void sim_tlb_flush_all(struct sim_vcpu *sv);
+void sim_tlb_flush_gva(struct sim_vcpu *sv, uint64_t gva);
+
+enum sim_cpu_result {
+	SIM_CPU_OK,		/* *host_pa is the access's host-physical address */
+	SIM_CPU_FAULT,		/* #PF with *error_code */
+	SIM_CPU_BROKEN,		/* the shadow tables break a rule the CPU relies on: s->why says which */
+};
+
+/*
+ * One guest memory access by the CPU (access = WALK_* flags) in the guest
+ * state g (the real CPU runs with CR0.WP = 1, EFER.NXE = 1, PAE on, and
+ * the guest's SMEP/SMAP while its paging is on): TLB, else a walk of the
+ * shadow tables from the loaded root that sets their A/D bits and fills
+ * the TLB.  A fault drops the TLB entry of gva as on Intel CPUs.
+ */
+enum sim_cpu_result sim_cpu_access(struct sim_vcpu *sv, const struct guest_paging *g, uint64_t gva,
+				   unsigned access, uint64_t *host_pa, uint32_t *error_code);
+
+#endif
