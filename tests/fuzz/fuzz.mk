@@ -7,7 +7,8 @@ FUZZ_MMU_SRCS := tests/fuzz/fuzz_mmu.c tests/unit/mmu_diff_engine.c tests/unit/m
 	$(wildcard mmu/*.c)
 
 .PHONY: fuzz
-fuzz: $(BUILD)/fuzz/fuzz_mmu
+fuzz: deps
+	@$(MAKE) --no-print-directory $(BUILD)/fuzz/fuzz_mmu
 	@mkdir -p $(BUILD)/fuzz/corpus
 	$(BUILD)/fuzz/fuzz_mmu -max_total_time=$(FUZZ_TIME) -max_len=1024 -len_control=0 -print_final_stats=1 $(BUILD)/fuzz/corpus
 
