@@ -287,6 +287,21 @@ void mmu_invlpg(struct mmu_vcpu *v, uint64_t gva)
 	mmu_host_flush_gva(v, gva);
 }
 
+static void clear_leaf_spte(uint64_t *sptep, void *ctx)
+{
+	(void)ctx;
+	*sptep = 0;
+}
+
+static void drop_gfn_rmap(struct mmu *mmu, unsigned slot_id, uint64_t index, struct rmap_head *head,
+			  void *ctx)
+{
+	(void)slot_id;
+	(void)index;
+	(void)ctx;
+	rmap_drop_all(&mmu->rmap_desc_cache, head, clear_leaf_spte, NULL);
+}
+
 void mmu_zap_all(struct mmu *mmu)
 {
 	struct shadow_page *sp, *next;
@@ -294,6 +309,11 @@ void mmu_zap_all(struct mmu *mmu)
 
 	for (i = 0; i < mmu->nr_vcpus; i++)
 		release_prev_roots(mmu->vcpus[i]);
+	/*
+	 * Every leaf goes: drop each gfn's rmap in one pass first, so zapping the
+	 * pages below finds no leaf left to search its (possibly long) rmap for.
+	 */
+	gfn_rmap_for_each(mmu, drop_gfn_rmap, NULL);
 	for (sp = mmu->active_head; sp; sp = next) {
 		next = sp->active_next;
 		if (!sp->role.invalid)
