@@ -135,7 +135,8 @@ static enum mmu_pf_result shadow_walk(struct mmu_vcpu *v, const struct fault *f,
 }
 
 /* The access the leaf for this fault gets, CR0.WP=0 included.  False: the write must be emulated. */
-static bool leaf_access(const struct fault *f, const struct shadow_page *sp, unsigned *access)
+static bool leaf_access(const struct mmu *mmu, const struct fault *f, const struct shadow_page *sp,
+			unsigned *access)
 {
 	unsigned a;
 
@@ -148,12 +149,13 @@ static bool leaf_access(const struct fault *f, const struct shadow_page *sp, uns
 	 * runs with WP = 1.  A supervisor write to such a page gets a writable
 	 * supervisor-only leaf; a later user access faults and gets the guest's
 	 * own permissions back.  A supervisor-only leaf would let SMEP pass a
-	 * fetch from a user page, so it is made non-executable; SMAP would pass
-	 * a read the guest forbids, and nothing in the leaf can prevent that,
-	 * so with SMAP the write is emulated instead.
+	 * fetch from a user page, so it is made non-executable (which needs NX
+	 * on the host); SMAP would pass a read the guest forbids, and nothing in
+	 * the leaf can prevent that.  Where the leaf cannot be made right, the
+	 * write is emulated instead.
 	 */
 	if ((f->access & WALK_WRITE) && !(f->access & WALK_USER) && !(a & ACC_WRITE) && !sp->role.cr0_wp) {
-		if (sp->role.smap_andnot_wp)
+		if (sp->role.smap_andnot_wp || (sp->role.smep_andnot_wp && !mmu->host_nx))
 			return false;
 		a = (a | ACC_WRITE) & ~ACC_USER;
 		if (sp->role.smep_andnot_wp)
@@ -184,7 +186,7 @@ static enum mmu_pf_result set_leaf(struct mmu_vcpu *v, const struct fault *f, st
 	bool write = f->access & WALK_WRITE;
 	struct rmap_head *head;
 
-	if (!leaf_access(f, sp, &access))
+	if (!leaf_access(mmu, f, sp, &access))
 		return MMU_PF_EMULATE;
 	spte = SPTE_PRESENT | host_pa;
 	if (access & ACC_USER)

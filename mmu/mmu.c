@@ -10,6 +10,7 @@ bool mmu_init(struct mmu *mmu, unsigned guest_maxphyaddr, uint64_t max_shadow_pa
 {
 	__builtin_memset(mmu, 0, sizeof(*mmu));
 	mmu->guest_maxphyaddr = guest_maxphyaddr;
+	mmu->host_nx = true;
 	/* A fault may need a new page at every level, and roots are never recycled. */
 	mmu->max_shadow_pages = max_shadow_pages < 64 ? 64 : max_shadow_pages;
 	obj_cache_init(&mmu->sp_cache, mmu, sizeof(struct shadow_page));

@@ -47,6 +47,7 @@ struct mmu {
 	struct mmu_vcpu *vcpus[MMU_MAX_VCPUS];
 	unsigned nr_vcpus;
 	unsigned guest_maxphyaddr;
+	bool host_nx;			/* the CPU can run guests with EFER.NXE (true unless the host set it false) */
 	struct mmu_stats stats;
 };
 

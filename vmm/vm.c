@@ -7,6 +7,9 @@
 #include "vmm/status.h"
 #include "vmm/string.h"
 #include "vmm/vm.h"
+#include "vmm/x86.h"
+
+#define CPUID_80000001_EDX_NX	(1u << 20)
 
 #define COM1_BASE		0x3f8
 #define ISA_DEBUG_EXIT_BASE	0xf4	/* as QEMU's -device isa-debug-exit,iobase=0xf4,iosize=0x04 */
@@ -134,6 +137,8 @@ struct vm *vm_create(const char *name, uint64_t ram_bytes, unsigned maxphyaddr)
 	vm->ram.size = ram_bytes;
 	ept_init(&vm->ept);
 	mmu_init(&vm->mmu, maxphyaddr, shadow_page_limit(ram_bytes));
+	/* Firmware can hide NX (XD disabled); then no spte may use it. */
+	vm->mmu.host_nx = cpuid(0x80000001, 0).edx & CPUID_80000001_EDX_NX;
 	if (vm_memslot_add(vm, 0, ram_bytes, ram_pa))
 		panic("no memslot for guest RAM");
 	attach_devices(vm);

@@ -16,6 +16,7 @@
 #define CR_ACCESS_LMSW		3
 
 #define CS_AR_LONG		(1u << 13)
+#define TSS16_BUSY_TYPE		3
 
 static bool pae_paging(struct vcpu *v, uint64_t cr0, uint64_t cr4)
 {
@@ -50,11 +51,15 @@ static bool guest_write_cr0(struct vcpu *v, uint64_t value)
 		return true;
 	}
 	if (!(old & CR0_PG) && (value & CR0_PG) && (vcpu_efer(v) & EFER_LME)) {
-		/* Activating IA-32e mode needs PAE and a 32-bit CS (SDM 10.8.5). */
-		if (!(cr4 & CR4_PAE) || (vmread(VMCS_GUEST_CS_AR) & CS_AR_LONG))
+		/* Activating IA-32e mode needs PAE, a 32-bit CS and a 32-bit TSS in TR (SDM 10.8.5; IA-32e has no 16-bit TSS). */
+		if (!(cr4 & CR4_PAE) || (vmread(VMCS_GUEST_CS_AR) & CS_AR_LONG) ||
+		    (vmread(VMCS_GUEST_TR_AR) & 0xf) <= TSS16_BUSY_TYPE)
 			return false;
 		set_long_mode_active(v, true);
 	} else if ((old & CR0_PG) && !(value & CR0_PG) && vcpu_long_mode_active(v)) {
+		/* Paging goes off only from compatibility mode: 64-bit code cannot turn it off under itself. */
+		if (vmread(VMCS_GUEST_CS_AR) & CS_AR_LONG)
+			return false;
 		set_long_mode_active(v, false);
 	}
 	/* Enabling PAE paging, or changing CD/NW/PG while it is on, loads the PDPTEs (SDM 4.4.1). */
@@ -101,13 +106,21 @@ static bool guest_write_cr3(struct vcpu *v, uint64_t value)
 	/* PCIDs are hidden, so bit 63 and the bits at and above MAXPHYADDR are reserved (SDM 4.5). */
 	if (vcpu_long_mode_active(v) && (value >> vmx_caps()->maxphyaddr))
 		return false;
-	if (!vcpu_long_mode_active(v))
-		value &= 0xffffffffull;
 	if (pae_paging(v, cr0, cr4) && !vcpu_load_pdptes(v, value))
 		return false;
 	vcpu_set_cr3(v, value);
 	vcpu_paging_changed(v, true);
 	return true;
+}
+
+/* MOV to CR takes a 64-bit operand only in 64-bit mode; elsewhere the register's upper half is not part of it. */
+static uint64_t cr_operand(struct vcpu *v, unsigned gpr)
+{
+	uint64_t value = vcpu_gpr(v, gpr);
+
+	if (vcpu_long_mode_active(v) && (vmread(VMCS_GUEST_CS_AR) & CS_AR_LONG))
+		return value;
+	return value & 0xffffffffull;
 }
 
 void handle_cr_access(struct vcpu *v)
@@ -119,11 +132,11 @@ void handle_cr_access(struct vcpu *v)
 	switch (type) {
 	case CR_ACCESS_MOV_TO:
 		if (cr == 0)
-			ok = guest_write_cr0(v, vcpu_gpr(v, gpr));
+			ok = guest_write_cr0(v, cr_operand(v, gpr));
 		else if (cr == 3)
-			ok = guest_write_cr3(v, vcpu_gpr(v, gpr));
+			ok = guest_write_cr3(v, cr_operand(v, gpr));
 		else if (cr == 4)
-			ok = guest_write_cr4(v, vcpu_gpr(v, gpr));
+			ok = guest_write_cr4(v, cr_operand(v, gpr));
 		else
 			goto unexpected;
 		break;

@@ -13,6 +13,7 @@
 #define RFLAGS_VM	(1ull << 17)
 #define SEG_AR_LONG	(1u << 13)
 #define SEG_AR_DB	(1u << 14)
+#define PENDING_DBG_BS	(1ull << 14)
 
 static enum emu_result page_fault(uint64_t linear, uint32_t error_code, struct emu_exception *exc)
 {
@@ -138,15 +139,43 @@ static void write_emu_state(struct vcpu *v, const struct emu_state *s)
  * an instruction the emulator does not know unprotects the page instead
  * (its shadow pages go) and the guest retries the write natively.
  */
+/*
+ * Unprotects gfn so the guest's retry of the write at rip runs natively.  If
+ * the previous exit did the same for the same write, the retry re-shadowed
+ * the table before it could write it (a table that maps itself, or a frame
+ * pushed onto one): no progress is possible, and the guest ends.
+ */
+static void unprotect_and_retry(struct vcpu *v, uint64_t gpa, const char *why)
+{
+	uint64_t rip = vmread(VMCS_GUEST_RIP), gfn = gpa >> 12, exits = v->vm->stats.exits;
+
+	if (v->unprotected.exit + 1 == exits && v->unprotected.rip == rip && v->unprotected.gfn == gfn) {
+		vm_end(v->vm, VMM_STATUS_GUEST_UNHANDLED,
+		       "a write at rip %#lx to its own page table (gfn %#lx) can be neither emulated (%s) nor retried",
+		       rip, gfn, why);
+		return;
+	}
+	v->unprotected.exit = exits;
+	v->unprotected.rip = rip;
+	v->unprotected.gfn = gfn;
+	v->vm->stats.emulation_failed++;
+	mmu_unprotect_gfn(&v->vm->mmu, gfn);
+}
+
 static void emulate_table_write(struct vcpu *v, uint64_t gpa)
 {
 	struct emu_state s;
 	struct emu_outcome out;
+	bool single_step;
 
 	read_emu_state(v, &s);
+	single_step = s.rflags & EMU_RFLAGS_TF;
 	switch (emulate_instruction(&s, &vcpu_emu_ops, v, &out)) {
 	case EMU_OK:
 		write_emu_state(v, &s);
+		/* The trap TF asks for after the instruction: the CPU delivers it on entry (pending-debug BS). */
+		if (single_step)
+			vmwrite(VMCS_GUEST_PENDING_DBG, vmread(VMCS_GUEST_PENDING_DBG) | PENDING_DBG_BS);
 		v->vm->stats.emulated++;
 		break;
 	case EMU_EXCEPTION:
@@ -157,8 +186,7 @@ static void emulate_table_write(struct vcpu *v, uint64_t gpa)
 	case EMU_UNHANDLED:
 		log_debug("vmm: guest %s: cannot emulate the write at rip %#lx (%s): unprotecting gfn %#lx\n",
 			  v->vm->name, s.rip, out.reason, gpa >> 12);
-		v->vm->stats.emulation_failed++;
-		mmu_unprotect_gfn(&v->vm->mmu, gpa >> 12);
+		unprotect_and_retry(v, gpa, out.reason);
 		break;
 	}
 }
@@ -176,7 +204,7 @@ void handle_page_fault(struct vcpu *v, uint64_t gva, uint32_t error_code)
 	case MMU_PF_EMULATE:
 		/* A fault while the CPU delivered an event (pushing a frame onto a table's page) cannot be emulated. */
 		if (vmread(VMCS_IDT_VECTORING_INFO) & INTR_INFO_VALID) {
-			mmu_unprotect_gfn(&v->vm->mmu, gpa >> 12);
+			unprotect_and_retry(v, gpa, "the CPU was delivering an event");
 			return;
 		}
 		emulate_table_write(v, gpa);

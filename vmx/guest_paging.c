@@ -26,9 +26,11 @@ uint64_t vcpu_real_cr0(const struct vcpu *v, uint64_t guest_cr0)
 	/*
 	 * Shadow paging runs every guest with paging on (paging-off guests on an
 	 * identity-mapped shadow root) and with WP set, so that read-only sptes
-	 * protect the guest's tables from its kernel too.  Unrestricted guest
+	 * protect the guest's tables from its kernel too.  CD and NW stay clear
+	 * whatever the guest chose (as KVM does).  Unrestricted guest
 	 * (EPT mode) lifts the PE and PG requirements of CR0_FIXED0 (SDM 26.3.1.1).
 	 */
+	guest_cr0 &= ~(CR0_CD | CR0_NW);
 	if (v->shadow)
 		return (guest_cr0 | CR0_WP | c->cr0_fixed0) & c->cr0_fixed1;
 	return (guest_cr0 | (c->cr0_fixed0 & ~(CR0_PE | CR0_PG))) & c->cr0_fixed1;

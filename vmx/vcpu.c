@@ -186,6 +186,7 @@ struct vcpu *vcpu_create(struct vm *vm, uint32_t entry, uint32_t info, bool shad
 
 	v->vm = vm;
 	v->shadow = shadow;
+	v->unprotected.exit = ~0ull;	/* no unprotect yet: never "the previous exit" */
 	if (!mmu_vcpu_init(&vm->mmu, &v->mmu)) {
 		memory_free_pages(page, pages_for_vcpu());
 		vm_end(vm, VMM_STATUS_NO_MEMORY, "no memory for the vCPU's PAE root");
@@ -194,7 +195,9 @@ struct vcpu *vcpu_create(struct vm *vm, uint32_t entry, uint32_t info, bool shad
 	v->apic_base = APIC_BASE_DEFAULT;
 	v->vmcs_pa = memory_alloc_pages(1, "a VMCS");
 	*(uint32_t *)phys_to_virt(v->vmcs_pa) = vmx_caps()->vmcs_revision;
-	if (vmx_config()->proc2 & PROC2_ENABLE_VPID) {
+	/* A VPID whose translations cannot be flushed would keep stale ones (some into freed shadow tables). */
+	if ((vmx_config()->proc2 & PROC2_ENABLE_VPID) &&
+	    (vmx_caps()->invvpid_single || vmx_caps()->invvpid_all)) {
 		/* VPIDs are reused across guests: flush what a previous owner left. */
 		v->vpid = next_vpid;
 		next_vpid = next_vpid == 0xffff ? 1 : next_vpid + 1;

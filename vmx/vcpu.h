@@ -53,6 +53,10 @@ struct vcpu {
 	uint64_t shadow_cr3;		/* the guest's CR3 (the CPU's holds the shadow root) */
 	uint64_t shadow_efer;		/* the guest's EFER */
 	uint64_t shadow_pdptes[4];	/* the guest's PDPTE registers */
+	/* The last table unprotected instead of emulated: the same again with no exit between means no progress. */
+	struct {
+		uint64_t exit, rip, gfn;
+	} unprotected;
 };
 
 /* Entry state per multiboot 1: 32-bit protected mode, paging off, EAX magic, EBX info.  NULL: the guest ended (no memory). */
