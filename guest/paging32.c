@@ -1,4 +1,5 @@
 /* paging32: 32-bit paging with 4 KiB and 4 MiB pages, checked from inside: mappings, faults, protection, CR3, INVLPG, A/D. */
+#include <stdbool.h>
 #include <stdint.h>
 #include "guest/lib/guest.h"
 #include "guest/lib/paging.h"
@@ -346,6 +347,82 @@ static void check_large_pages(void)
 	reset();
 }
 
+/* Under mmu=shadow the stepped MOV hits a write-protected table and the VMM emulates it: the trap must still come. */
+static void check_single_step_pte_write(void)
+{
+	map_test(0, frame(0), PTE_URW);
+	CHECK_TAGGED(test_va(0), frame(0));	/* test_pt_a is now in use as a table */
+
+	struct step_trap t = step_write(&test_pt_a[0], frame(1) | PTE_URW);
+	CHECK_STEP_TRAP(t);
+	CHECK_EQ(test_pt_a[0], frame(1) | PTE_URW);
+	invlpg(test_va(0));
+	CHECK_TAGGED(test_va(0), frame(1));
+
+	/* A step that unmaps: the trap again, and the page is gone. */
+	t = step_write(&test_pt_a[0], 0);
+	CHECK_STEP_TRAP(t);
+	CHECK_EQ(test_pt_a[0], 0);
+	invlpg(test_va(0));
+	CHECK_PF(pf_read(test_va(0), NULL), 0, test_va(0));
+	printf("guest: single-stepped PTE writes trap after the MOV (DR6.BS) and take effect\n");
+	reset();
+}
+
+/* The vector of a MOV to CR0 with value, NO_EXCEPTION if the write happened; a #GP must have error code 0. */
+static int write_cr0_vector(uintptr_t value)
+{
+	expect_exception(EXC_GP);
+	asm volatile(ASM_TRY("1f") "mov %0, %%cr0\n1:" : : "r"(value) : "memory");
+	int vector = exception_seen();
+
+	if (vector != NO_EXCEPTION)
+		CHECK_EQ(exception_last.error_code, 0);
+	return vector;
+}
+
+/* CD turns caching off (the VMM keeps it out of the real CR0); the guest sees its own value and runs on. */
+static void check_cache_disable(void)
+{
+	uintptr_t cr0 = read_cr0() & ~(CR0_CD | CR0_NW);
+
+	write_cr0(cr0);
+	CHECK_EQ(read_cr0(), cr0);
+	write_cr0(cr0 | CR0_CD);
+	CHECK_EQ(read_cr0(), cr0 | CR0_CD);
+
+	map_test(0, frame(2), PTE_URW);
+	CHECK_TAGGED(test_va(0), frame(2));
+	CHECK_EQ(pf_write(test_va(0) + 8, 0xcd), NO_PF);
+	CHECK_EQ(word_at(frame(2) + 8), 0xcd);
+	map_test(0, frame(3), PTE_P);
+	CHECK_TAGGED(test_va(0), frame(3));
+	CHECK_PF(pf_write(test_va(0), 1), PFEC_P | PFEC_W, test_va(0));
+	CHECK_EQ(read_cr0(), cr0 | CR0_CD);
+
+	/*
+	 * NW without CD is an invalid combination (SDM, MOV to CR0: #GP(0)) and
+	 * CR0 keeps its value. QEMU 7.2 TCG does not check it and sets NW, so
+	 * this runs under the VMM only.
+	 */
+	bool vmm = under_vmm();
+
+	if (vmm) {
+		CHECK_EQ(write_cr0_vector(cr0 | CR0_NW), EXC_GP);
+		CHECK_EQ(read_cr0(), cr0 | CR0_CD);
+	}
+	write_cr0(cr0);
+	CHECK_EQ(read_cr0(), cr0);
+	if (vmm) {
+		CHECK_EQ(write_cr0_vector(cr0 | CR0_NW), EXC_GP);
+		CHECK_EQ(read_cr0(), cr0);
+	}
+	CHECK_TAGGED(test_va(0), frame(3));
+	printf("guest: CR0.CD sets and clears, paging runs with it set%s\n",
+	       vmm ? "; NW without CD faults" : "");
+	reset();
+}
+
 int guest_main(uint32_t magic, const struct multiboot_info *mbi)
 {
 	CHECK_EQ(magic, MULTIBOOT_LOADER_MAGIC);
@@ -364,5 +441,7 @@ int guest_main(uint32_t magic, const struct multiboot_info *mbi)
 	check_invlpg();
 	check_accessed_dirty();
 	check_large_pages();
+	check_single_step_pte_write();
+	check_cache_disable();
 	return guest_pass("paging32");
 }

@@ -531,6 +531,72 @@ static void check_reserved_bits(void)
 	reset();
 }
 
+/* The vector of a MOV to CR0 (cr 0) or CR3 (cr 3) with value, NO_EXCEPTION if the write happened; a #GP must have error code 0. */
+static int write_cr_vector(int cr, uint64_t value)
+{
+	expect_exception(EXC_GP);
+	if (cr == 0)
+		asm volatile(ASM_TRY("1f") "mov %0, %%cr0\n1:" : : "r"(value) : "memory");
+	else
+		asm volatile(ASM_TRY("1f") "mov %0, %%cr3\n1:" : : "r"(value) : "memory");
+	int vector = exception_seen();
+
+	if (vector != NO_EXCEPTION)
+		CHECK_EQ(exception_last.error_code, 0);
+	return vector;
+}
+
+/*
+ * 64-bit code cannot turn paging off under itself (SDM, MOV to CR0, 64-bit
+ * mode exceptions: #GP(0) on clearing PG), and with CR4.PCIDE = 0 bit 63
+ * of a new CR3, like every bit at and above MAXPHYADDR, is reserved (#GP(0)).
+ * QEMU 7.2 TCG checks neither: it leaves long mode on the first and loads
+ * the second (helper_write_crN()), and either ends the guest. So these run
+ * under the VMM only.
+ */
+static void check_cr_writes(bool vmm)
+{
+	if (!vmm) {
+		printf("guest: MOV CR0/CR3 #GP checks in 64-bit mode need the VMM\n");
+		return;
+	}
+	uint64_t cr0 = read_cr0(), cr3 = read_cr3();
+
+	map_test(0, frame(0) | PTE_URW);
+	CHECK_TAGGED(test_va(0), frame(0));
+	CHECK_EQ(write_cr_vector(0, cr0 & ~(uint64_t)CR0_PG), EXC_GP);
+	CHECK_EQ64(read_cr0(), cr0);
+
+	CHECK(!(read_cr4() & CR4_PCIDE));
+	CHECK_EQ(write_cr_vector(3, cr3 | 1ull << 63), EXC_GP);
+	CHECK_EQ64(read_cr3(), cr3);
+	if (maxphyaddr < 52) {
+		CHECK_EQ(write_cr_vector(3, cr3 | 1ull << maxphyaddr), EXC_GP);
+		CHECK_EQ64(read_cr3(), cr3);
+	}
+	/* Still paging through the same tables, and a valid CR3 still loads. */
+	CHECK_TAGGED(test_va(0), frame(0));
+	CHECK_EQ(write_cr_vector(3, cr3), NO_EXCEPTION);
+	CHECK_TAGGED(test_va(0), frame(0));
+	printf("guest: MOV CR0 clearing PG and MOV CR3 with bit 63 set raise #GP(0) in 64-bit mode\n");
+	reset();
+}
+
+/* As in paging32: under mmu=shadow the VMM emulates the stepped write to a protected table, and the trap must follow. */
+static void check_single_step_pte_write(void)
+{
+	map_test(0, frame(0) | PTE_URW);
+	CHECK_TAGGED(test_va(0), frame(0));
+
+	struct step_trap t = step_write((volatile uint32_t *)&test_pt_a[0], frame(1) | PTE_URW);
+	CHECK_STEP_TRAP(t);
+	CHECK_EQ64(test_pt_a[0], frame(1) | PTE_URW);
+	invlpg(test_va(0));
+	CHECK_TAGGED(test_va(0), frame(1));
+	printf("guest: a single-stepped PTE write traps after the MOV (DR6.BS) and takes effect\n");
+	reset();
+}
+
 int guest_main(uint32_t magic, const struct multiboot_info *mbi)
 {
 	CHECK_EQ(magic, MULTIBOOT_LOADER_MAGIC);
@@ -552,5 +618,7 @@ int guest_main(uint32_t magic, const struct multiboot_info *mbi)
 	check_1g_pages();
 	check_nx();
 	check_reserved_bits();
+	check_cr_writes(under_vmm());
+	check_single_step_pte_write();
 	return guest_pass("paging64");
 }

@@ -508,6 +508,21 @@ static void check_pdptes(bool intel_semantics)
 	reset();
 }
 
+/* As in paging32, on the low half of a PAE entry (the high half stays 0): the stepped write is emulated under mmu=shadow. */
+static void check_single_step_pte_write(void)
+{
+	map_test(0, frame(0) | PTE_URW);
+	CHECK_TAGGED(test_va(0), frame(0));
+
+	struct step_trap t = step_write((volatile uint32_t *)&test_pt_a[0], frame(1) | PTE_URW);
+	CHECK_STEP_TRAP(t);
+	CHECK_EQ64(test_pt_a[0], frame(1) | PTE_URW);
+	invlpg(test_va(0));
+	CHECK_TAGGED(test_va(0), frame(1));
+	printf("guest: a single-stepped PTE write traps after the MOV (DR6.BS) and takes effect\n");
+	reset();
+}
+
 int guest_main(uint32_t magic, const struct multiboot_info *mbi)
 {
 	CHECK_EQ(magic, MULTIBOOT_LOADER_MAGIC);
@@ -528,6 +543,7 @@ int guest_main(uint32_t magic, const struct multiboot_info *mbi)
 	check_large_pages();
 	check_nx();
 	check_reserved_bits();
+	check_single_step_pte_write();
 	check_pdptes(under_vmm());
 	return guest_pass("paging_pae");
 }

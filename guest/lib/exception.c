@@ -33,19 +33,22 @@ static bool try_resume(struct exc_frame *f)
 	if (exception_resume_eip == 0 || (int)f->vector != expected_vector)
 		return false;
 	f->ip = exception_resume_eip;
+	if (f->vector == EXC_DB)
+		f->flags &= ~(uintptr_t)EFLAGS_TF;	/* the step was the test's; the resumed code runs normally */
 	exception_resume_eip = 0;
 	expected_vector = NO_EXCEPTION;
 	caught_vector = f->vector;
 	return true;
 }
 
-/* CR2 is read before anything else here can fault and overwrite it. */
+/* CR2 is read before anything else here can fault and overwrite it; DR6 is read for #DB, the only vector that sets it. */
 void exception_dispatch(struct exc_frame *f)
 {
 	exception_last.vector = f->vector;
 	exception_last.error_code = f->error_code;
 	exception_last.eip = f->ip;
 	exception_last.cr2 = f->vector == EXC_PF ? read_cr2() : 0;
+	exception_last.dr6 = f->vector == EXC_DB ? read_dr6() : 0;
 	if (try_resume(f))
 		return;
 	printf("guest: unexpected exception %u at 0x%08lx, error code 0x%x",

@@ -81,6 +81,7 @@ struct exception_record {
 	uint32_t error_code;
 	uintptr_t eip;
 	uintptr_t cr2;			/* read by the handler for #PF (vector 14) only */
+	uintptr_t dr6;			/* read by the handler for #DB (vector 1) only */
 };
 
 #define NO_EXCEPTION	(-1)
@@ -101,6 +102,11 @@ extern volatile uint32_t exception_resume_eip;
  * ASM_TRY() must sit in the same asm statement as the instruction, so the
  * compiler cannot move code between arming and faulting. A fault with
  * another vector, or one with no ASM_TRY() armed, is still fatal.
+ *
+ * A trap (a single-step #DB) is caught the same way: exception_last.eip
+ * holds the EIP the CPU pushed, which for a trap is the next instruction,
+ * and the handler resumes at the label with EFLAGS.TF clear, so one step
+ * stays one.
  */
 #define ASM_TRY(label)	"movl $" label ", exception_resume_eip\n\t"
 

@@ -59,6 +59,33 @@ uint32_t pf_exec(uintptr_t va, uint32_t *eax)
 	return probe_result(v, eax);
 }
 
+/*
+ * POPF sets TF; the trap then comes after the instruction that follows, the
+ * MOV, with EIP at label 1. The NOP there only matters if the trap comes
+ * one instruction late: resuming at 1 then repeats the NOP, nothing else.
+ * With no trap at all TF stays set, and the NOP traps instead.
+ */
+struct step_trap step_write(volatile uint32_t *at, uint32_t value)
+{
+	struct step_trap t;
+	uintptr_t flags;
+
+	write_dr6(DR6_INIT);
+	expect_exception(EXC_DB);
+	asm volatile(ASM_TRY("1f")
+		     "mov $1f, %[next]\n\t"
+		     "pushf\n\tpop %[flags]\n\tor %[tf], %[flags]\n\tpush %[flags]\n\tpopf\n\t"
+		     "movl %[value], (%[at])\n"
+		     "1:\tnop"
+		     : [next] "=&r"(t.next_eip), [flags] "=&r"(flags)
+		     : [tf] "i"(EFLAGS_TF), [value] "r"(value), [at] "r"(at)
+		     : "memory", "cc");
+	t.vector = exception_seen();
+	t.eip = exception_last.eip;
+	t.dr6 = exception_last.dr6;
+	return t;
+}
+
 uint32_t rsvd_fault(uint32_t err)
 {
 	static int vmm = -1;	/* under_vmm() costs a CPUID exit: ask once */

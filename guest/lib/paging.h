@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include "guest/lib/guest.h"
 #include "guest/lib/multiboot.h"
+#include "guest/lib/x86.h"
 
 #define PAGE_SIZE	4096u
 
@@ -78,6 +79,24 @@ uint32_t pf_exec(uintptr_t va, uint32_t *eax);
  * under the VMM it returns err unchanged.
  */
 uint32_t rsvd_fault(uint32_t err);
+
+/* How a single-stepped instruction ended: the trap's vector (NO_EXCEPTION if none), its EIP and DR6, and the EIP it should have had. */
+struct step_trap {
+	int vector;
+	uintptr_t eip, dr6;
+	uintptr_t next_eip;	/* the address right after the stepped instruction */
+};
+
+/* Writes value to *at with one MOV executed under EFLAGS.TF, and catches the single-step #DB that should follow it. */
+struct step_trap step_write(volatile uint32_t *at, uint32_t value);
+
+/* The #DB came, right after the stepped instruction, and DR6 says single step. */
+#define CHECK_STEP_TRAP(t)						\
+	do {								\
+		CHECK_EQ((t).vector, EXC_DB);				\
+		CHECK_EQ64((t).eip, (t).next_eip);			\
+		CHECK((t).dr6 & DR6_BS);				\
+	} while (0)
 
 /* 7 bytes, the same in 32- and 64-bit mode: mov eax, EXEC_STUB_RESULT; jmp ecx (or rcx). */
 void write_exec_stub(void *at);

@@ -13,11 +13,19 @@
 #define EXC_PF	14
 
 #define CR0_WP		(1u << 16)
+#define CR0_NW		(1u << 29)
+#define CR0_CD		(1u << 30)
 #define CR0_PG		(1u << 31)
 
 #define CR4_PSE		(1u << 4)
 #define CR4_PAE		(1u << 5)
 #define CR4_VMXE	(1u << 13)
+#define CR4_PCIDE	(1u << 17)
+
+#define EFLAGS_TF	(1u << 8)
+
+#define DR6_BS		(1u << 14)	/* the #DB was a single-step trap */
+#define DR6_INIT	0xffff0ff0u	/* DR6 with no debug condition recorded (the reserved bits read 1) */
 
 #define MSR_EFER	0xc0000080
 #define EFER_NXE	(1u << 11)
@@ -152,6 +160,20 @@ static inline uintptr_t read_cr4(void)
 static inline void write_cr4(uintptr_t v)
 {
 	asm volatile("mov %0, %%cr4" : : "r"(v) : "memory");
+}
+
+/* The CPU sets DR6 status bits but never clears them: a test clears DR6 first. */
+static inline uintptr_t read_dr6(void)
+{
+	uintptr_t v;
+
+	asm volatile("mov %%dr6, %0" : "=r"(v));
+	return v;
+}
+
+static inline void write_dr6(uintptr_t v)
+{
+	asm volatile("mov %0, %%dr6" : : "r"(v) : "memory");
 }
 
 static inline uint64_t rdmsr(uint32_t msr)
