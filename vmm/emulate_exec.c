@@ -253,8 +253,23 @@ static enum emu_result exec_string(struct emu *e, bool *finished)
 	enum emu_result r = EMU_OK;
 
 	*finished = true;
-	if (in->rep && count == 0)
+	if (in->rep && count == 0) {
+		/*
+		 * Intel CPUs write RCX, and the destination index of MOVS and STOS
+		 * and the source index of MOVS, even when nothing repeats: with a
+		 * 32-bit address size their upper halves clear (LODS keeps RSI).
+		 * Measured on the host CPU by the differential test; other CPUs
+		 * may leave them, which the test accepts.
+		 */
+		if (in->addr_bytes == 4) {
+			emu_reg_write(e, EMU_RCX, 4, 0);
+			if (in->op == EMU_OP_MOVS)
+				emu_reg_write(e, EMU_RSI, 4, si);
+			if (in->op != EMU_OP_LODS)
+				emu_reg_write(e, EMU_RDI, 4, di);
+		}
 		return EMU_OK;
+	}
 	if (in->op != EMU_OP_STOS)
 		r = read_value(e, in->sreg, si, size, &v);
 	if (r == EMU_OK && in->op != EMU_OP_LODS)
