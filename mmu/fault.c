@@ -155,11 +155,14 @@ static bool leaf_access(const struct mmu *mmu, const struct fault *f, const stru
 	 * write is emulated instead.
 	 */
 	if ((f->access & WALK_WRITE) && !(f->access & WALK_USER) && !(a & ACC_WRITE) && !sp->role.cr0_wp) {
-		if (sp->role.smap_andnot_wp || (sp->role.smep_andnot_wp && !mmu->host_nx))
-			return false;
+		/* A supervisor page loses nothing: SMEP and SMAP only look at user pages. */
+		if (a & ACC_USER) {
+			if (sp->role.smap_andnot_wp || (sp->role.smep_andnot_wp && !mmu->host_nx))
+				return false;
+			if (sp->role.smep_andnot_wp)
+				a &= ~ACC_EXEC;
+		}
 		a = (a | ACC_WRITE) & ~ACC_USER;
-		if (sp->role.smep_andnot_wp)
-			a &= ~ACC_EXEC;
 	}
 	*access = a;
 	return true;
@@ -174,6 +177,47 @@ static bool spte_reduces_access(uint64_t old, uint64_t new)
 	if ((old & SPTE_USER) && !(new & SPTE_USER))
 		return true;
 	return (new & SPTE_NX) && !(old & SPTE_NX);
+}
+
+/*
+ * A gfn mapped at too many addresses: removing one spte searches the whole
+ * chain, so past the threshold every spte of the gfn is dropped in one pass
+ * (the guest refaults the ones it still uses) and no chain grows without bound.
+ */
+static void recycle_rmap(struct mmu *mmu, struct rmap_head *head)
+{
+	sp_drop_rmap(mmu, head);
+	mmu->stats.rmap_recycled++;
+	mmu_request_all(mmu, MMU_REQ_TLB_FLUSH);
+}
+
+/*
+ * A fault the spte already allows: the CPU used a translation it cached
+ * before the spte changed, and a flush of gva settles it.  The error code
+ * cannot tell an explicit supervisor access from an implicit one (a
+ * descriptor-table or TSS access), and only the explicit ones get SMAP's
+ * EFLAGS.AC exemption; so when the same address faults spuriously twice in a
+ * row with the exemption in play, the access was implicit: walk again
+ * without it and give the guest the fault that walk finds.
+ */
+static enum mmu_pf_result spurious_fault(struct mmu_vcpu *v, const struct fault *f)
+{
+	struct guest_walk w;
+
+	if ((f->access & WALK_SMAP_AC) && f->paging && v->spurious_valid && v->spurious_gva == f->gva) {
+		guest_walk(v->mmu, &v->paging, f->gva, f->access & ~WALK_SMAP_AC, &w);
+		if (w.fault) {
+			v->spurious_valid = false;
+			v->mmu->stats.pf_guest++;
+			mmu_host_inject_page_fault(v, f->gva, w.error_code);
+			return MMU_PF_INJECTED;
+		}
+	}
+	v->spurious_valid = true;
+	v->spurious_gva = f->gva;
+	v->mmu->stats.pf_spurious++;
+	mmu_host_flush_gva(v, f->gva);
+	return MMU_PF_RETRY;
 }
 
 /* Step 4: the leaf spte for gva in sp. */
@@ -208,17 +252,19 @@ static enum mmu_pf_result set_leaf(struct mmu_vcpu *v, const struct fault *f, st
 			spte |= SPTE_WRITABLE;
 		}
 	}
-	if ((old & ~(SPTE_ACCESSED | SPTE_DIRTY)) == spte) {
-		/* The CPU faulted on a translation it had cached before the spte changed (it sets A/D itself). */
-		mmu->stats.pf_spurious++;
-		mmu_host_flush_gva(v, f->gva);
-		return MMU_PF_RETRY;
-	}
+	/* The CPU sets A/D in the spte itself, so they do not count. */
+	if ((old & ~(SPTE_ACCESSED | SPTE_DIRTY)) == spte)
+		return spurious_fault(v, f);
+	v->spurious_valid = false;
 	if (spte_present(old) && sp_leaf_gfn(sp, i) != f->gfn)
 		sp_zap_spte(mmu, sp, i);
 	if (!spte_present(*sptep)) {
 		head = gfn_rmap_head(mmu, f->gfn, true);
-		if (!head || !rmap_add(&mmu->rmap_desc_cache, head, sptep))
+		if (!head)
+			return MMU_PF_NO_MEMORY;
+		if (rmap_count(head) >= mmu->rmap_recycle_threshold)
+			recycle_rmap(mmu, head);
+		if (!rmap_add(&mmu->rmap_desc_cache, head, sptep))
 			return MMU_PF_NO_MEMORY;
 		if (!sp->role.direct)
 			sp->gfns[i] = f->gfn;

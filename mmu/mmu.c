@@ -4,15 +4,13 @@
 #include "mmu/shadow_page.h"
 #include "mmu/spte.h"
 
-#define CR3_PAE_PDPT_MASK	0xffffffe0ull
-
 bool mmu_init(struct mmu *mmu, unsigned guest_maxphyaddr, uint64_t max_shadow_pages)
 {
 	__builtin_memset(mmu, 0, sizeof(*mmu));
 	mmu->guest_maxphyaddr = guest_maxphyaddr;
 	mmu->host_nx = true;
-	/* A fault may need a new page at every level, and roots are never recycled. */
-	mmu->max_shadow_pages = max_shadow_pages < 64 ? 64 : max_shadow_pages;
+	mmu->max_shadow_pages = max_shadow_pages < MMU_MIN_SHADOW_PAGES ? MMU_MIN_SHADOW_PAGES : max_shadow_pages;
+	mmu->rmap_recycle_threshold = MMU_RMAP_RECYCLE_THRESHOLD;
 	obj_cache_init(&mmu->sp_cache, mmu, sizeof(struct shadow_page));
 	obj_cache_init(&mmu->rmap_desc_cache, mmu, sizeof(struct rmap_desc));
 	return true;
@@ -29,6 +27,7 @@ static union sp_role base_role(const struct guest_paging *p)
 	role.has_4_byte_gpte = mode == PAGING_32;
 	role.cr4_pse = mode == PAGING_32 && (p->cr4 & PG_CR4_PSE);
 	role.efer_nx = (mode == PAGING_PAE || mode == PAGING_4LEVEL) && (p->efer & PG_EFER_NXE);
+	role.efer_lma = mode == PAGING_4LEVEL;
 	role.cr0_wp = wp;
 	role.smep_andnot_wp = mode != PAGING_OFF && (p->cr4 & PG_CR4_SMEP) && !wp;
 	role.smap_andnot_wp = mode != PAGING_OFF && (p->cr4 & PG_CR4_SMAP) && !wp;
@@ -288,19 +287,13 @@ void mmu_invlpg(struct mmu_vcpu *v, uint64_t gva)
 	mmu_host_flush_gva(v, gva);
 }
 
-static void clear_leaf_spte(uint64_t *sptep, void *ctx)
-{
-	(void)ctx;
-	*sptep = 0;
-}
-
 static void drop_gfn_rmap(struct mmu *mmu, unsigned slot_id, uint64_t index, struct rmap_head *head,
 			  void *ctx)
 {
 	(void)slot_id;
 	(void)index;
 	(void)ctx;
-	rmap_drop_all(&mmu->rmap_desc_cache, head, clear_leaf_spte, NULL);
+	sp_drop_rmap(mmu, head);
 }
 
 void mmu_zap_all(struct mmu *mmu)

@@ -15,6 +15,17 @@
 #define MMU_MAX_VCPUS		8
 #define MMU_HASH_BUCKETS	1024
 #define MMU_PREV_ROOTS		3
+/* A fault may need a new page at every level, and roots are never recycled. */
+#define MMU_MIN_SHADOW_PAGES	64
+/*
+ * The longest rmap a gfn keeps: removing an spte searches its chain, so a
+ * longer one is dropped whole (see recycle_rmap() in fault.c).  Far above
+ * what guests map one page at (KVM uses 1000); a search of this many
+ * pointers takes a few microseconds.
+ */
+#define MMU_RMAP_RECYCLE_THRESHOLD	8192
+/* gfn rmaps cover this many pages of a memslot: larger memslots cannot be shadowed. */
+#define MMU_MAX_MEMSLOT_PAGES	GFN_RMAP_MAX_SLOT_PAGES
 
 struct shadow_page;
 struct mmu_vcpu;
@@ -33,6 +44,7 @@ struct mmu_stats {
 	uint64_t invlpg;
 	uint64_t root_reuse;		/* CR3 switches served from the cached previous roots */
 	uint64_t max_rmap_chain;	/* the longest rmap (sptes mapping one gfn) seen */
+	uint64_t rmap_recycled;		/* rmaps dropped whole for reaching the threshold */
 	uint64_t shadow_pages;		/* shadow pages in use now */
 };
 
@@ -44,6 +56,7 @@ struct mmu {
 	struct obj_cache sp_cache, rmap_desc_cache;
 	struct gfn_rmaps gfn_rmaps;
 	uint64_t max_shadow_pages;
+	uint64_t rmap_recycle_threshold;	/* MMU_RMAP_RECYCLE_THRESHOLD; tests lower it */
 	struct mmu_vcpu *vcpus[MMU_MAX_VCPUS];
 	unsigned nr_vcpus;
 	unsigned guest_maxphyaddr;
@@ -62,6 +75,9 @@ struct mmu_vcpu {
 	uint64_t *pae_root;			/* 4 PDPTEs (below 4 GiB) for PAE, 32-bit and paging-off guests */
 	uint64_t pae_root_pa;
 	struct shadow_page *pae_root_sps[4];
+	/* The last fault was spurious, at spurious_gva (see spurious_fault() in fault.c). */
+	bool spurious_valid;
+	uint64_t spurious_gva;
 	struct {
 		uint64_t cr3;
 		uint32_t role;
@@ -71,8 +87,9 @@ struct mmu_vcpu {
 
 /*
  * Sets up an empty MMU for a VM whose guests see maxphyaddr physical address
- * bits; at most max_shadow_pages shadow tables exist at once (the oldest are
- * zapped to make room).  False when host memory is short.
+ * bits; at most max_shadow_pages (at least MMU_MIN_SHADOW_PAGES) shadow
+ * tables exist at once (the oldest are zapped to make room).  False when
+ * host memory is short.
  */
 bool mmu_init(struct mmu *mmu, unsigned guest_maxphyaddr, uint64_t max_shadow_pages);
 /* Frees every shadow page, rmap and descriptor.  No vCPU may run afterwards. */
@@ -102,7 +119,7 @@ int mmu_load_root(struct mmu_vcpu *v, uint64_t *root_pa);
 enum mmu_pf_result {
 	MMU_PF_RETRY,		/* the spte is fixed (or was already right): resume, the access retries */
 	MMU_PF_INJECTED,	/* the guest's own tables fault: #PF went to the guest via the hook */
-	MMU_PF_EMULATE,		/* a write to a write-protected guest table: emulate the instruction */
+	MMU_PF_EMULATE,		/* a write to a write-protected guest table, or a CR0.WP = 0 write no leaf can allow exactly: emulate the instruction */
 	MMU_PF_MMIO,		/* no RAM at *gpa: the access is for a device (or nothing) */
 	MMU_PF_NO_MEMORY,	/* the host has no page for a shadow table or rmap descriptor */
 	MMU_PF_BAD_FAULT,	/* a fault the MMU cannot have caused (RSVD without MMIO sptes): a VMM bug */

@@ -11,6 +11,8 @@
  *    first descriptor or pushes a new one in front; removing refills the
  *    hole with the first descriptor's last spte.  Both are O(1) apart from
  *    removal's search for the spte.
+ *  - The first descriptor's tail_count is the number of sptes in the ones
+ *    after it (RMAP_DESC_SPTES each), so counting needs no walk.
  */
 #define RMAP_CHAIN ((uintptr_t)1)
 
@@ -47,6 +49,7 @@ bool rmap_add(struct obj_cache *cache, struct rmap_head *head, uint64_t *spte)
 		return false;
 	if (first) {
 		desc->next = first;
+		desc->tail_count = first->count + first->tail_count;
 	} else {
 		desc->sptes[desc->count++] = (uint64_t *)head->val;
 	}
@@ -73,6 +76,7 @@ bool rmap_remove(struct obj_cache *cache, struct rmap_head *head, uint64_t *spte
 			desc->sptes[i] = first->sptes[--first->count];
 			if (first->count == 0) {
 				/* A lone descriptor collapses at one spte, so first->next exists. */
+				first->next->tail_count = first->tail_count - first->next->count;
 				head->val = rmap_chain_val(first->next);
 				obj_cache_free(cache, first);
 			} else if (first->count == 1 && !first->next) {
@@ -87,13 +91,12 @@ bool rmap_remove(struct obj_cache *cache, struct rmap_head *head, uint64_t *spte
 
 size_t rmap_count(const struct rmap_head *head)
 {
-	size_t n = 0;
+	const struct rmap_desc *first;
 
 	if (!rmap_is_chain(head->val))
 		return head->val ? 1 : 0;
-	for (const struct rmap_desc *d = rmap_desc_of(head->val); d; d = d->next)
-		n += d->count;
-	return n;
+	first = rmap_desc_of(head->val);
+	return first->count + first->tail_count;
 }
 
 bool rmap_contains(const struct rmap_head *head, const uint64_t *spte)

@@ -23,7 +23,8 @@ struct rmap_head {
 
 struct rmap_desc {
 	struct rmap_desc *next;
-	uint64_t count;			/* used slots, filled from index 0 */
+	uint32_t count;			/* used slots, filled from index 0 */
+	uint32_t tail_count;		/* first descriptor only: the sptes in all the descriptors after it */
 	uint64_t *sptes[RMAP_DESC_SPTES];
 };
 _Static_assert(sizeof(struct rmap_desc) == 128, "rmap_desc is two cache lines");
@@ -39,6 +40,7 @@ bool rmap_add(struct obj_cache *cache, struct rmap_head *head, uint64_t *spte);
  */
 bool rmap_remove(struct obj_cache *cache, struct rmap_head *head, uint64_t *spte);
 
+/* O(1): the first descriptor keeps the count of the rest of the chain. */
 size_t rmap_count(const struct rmap_head *head);
 bool rmap_contains(const struct rmap_head *head, const uint64_t *spte);
 

@@ -232,17 +232,22 @@ void sp_zap_spte(struct mmu *mmu, struct shadow_page *sp, unsigned i)
 	*sptep = 0;
 }
 
-static void clear_parent_spte(uint64_t *sptep, void *ctx)
+static void clear_spte(uint64_t *sptep, void *ctx)
 {
 	(void)ctx;
 	*sptep = 0;
+}
+
+void sp_drop_rmap(struct mmu *mmu, struct rmap_head *head)
+{
+	rmap_drop_all(&mmu->rmap_desc_cache, head, clear_spte, NULL);
 }
 
 void sp_zap(struct mmu *mmu, struct shadow_page *sp)
 {
 	unsigned i;
 
-	rmap_drop_all(&mmu->rmap_desc_cache, &sp->parent_ptes, clear_parent_spte, NULL);
+	sp_drop_rmap(mmu, &sp->parent_ptes);
 	for (i = 0; i < SPTES_PER_PAGE; i++)
 		sp_zap_spte(mmu, sp, i);
 	mmu->stats.mmu_shadow_zapped++;

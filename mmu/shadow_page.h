@@ -28,6 +28,8 @@ struct mmu_vcpu;
  *   efer_nx         bit 63 of a gpte is NX rather than reserved
  *   cr0_wp          the guest's CR0.WP (CR0.WP=0 leaves need a trick, see fault.c)
  *   smep_andnot_wp, smap_andnot_wp  how the CR0.WP=0 trick must be limited
+ *   efer_lma        4-level paging: bits 62:52 of a gpte are free for
+ *                   software, where PAE paging makes them reserved
  *   invalid         zapped while a vCPU still uses it as a root: never
  *                   found again, freed when the last root reference goes
  */
@@ -45,6 +47,7 @@ union sp_role {
 		uint32_t smep_andnot_wp : 1;
 		uint32_t smap_andnot_wp : 1;
 		uint32_t invalid : 1;
+		uint32_t efer_lma : 1;
 	};
 };
 _Static_assert(sizeof(union sp_role) == sizeof(uint32_t), "sp_role is one word");
@@ -84,9 +87,15 @@ bool sp_link(struct mmu *mmu, uint64_t *sptep, struct shadow_page *child);
 void sp_zap_spte(struct mmu *mmu, struct shadow_page *sp, unsigned i);
 
 /*
+ * Clears every spte in the rmap head (a gfn's leaves or a page's parent
+ * links) and frees its descriptors, in one pass.  The caller flushes.
+ */
+void sp_drop_rmap(struct mmu *mmu, struct rmap_head *head);
+
+/*
  * Zaps sp: unlinks it from every parent, clears its sptes and frees it, or
  * marks it invalid while it is a root.  Asks every vCPU to flush (and to
- * reload its root when sp was one).  Returns true if a root was involved.
+ * reload its root when sp was one).
  */
 void sp_zap(struct mmu *mmu, struct shadow_page *sp);
 

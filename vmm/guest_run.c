@@ -13,6 +13,8 @@
 #include "vmx/vcpu.h"
 #include "vmx/vmx.h"
 
+_Static_assert((GUEST_MEM_MAX >> 12) <= MMU_MAX_MEMSLOT_PAGES, "guest RAM is one memslot the shadow MMU can map");
+
 /* Headroom the VMM keeps for itself (page tables, VMCS) when sizing a guest. */
 #define VMM_RESERVE_BYTES	(4ull << 20)
 
@@ -50,11 +52,11 @@ static void print_stats(const struct vm *vm, bool shadow)
 			     " page_faults=%lu pf_fixed=%lu pf_guest=%lu pf_spurious=%lu pf_emulate=%lu pf_mmio=%lu"
 			     " emulated=%lu emulation_failed=%lu mmu_cache_miss=%lu mmu_shadow_zapped=%lu"
 			     " mmu_pte_write=%lu mmu_flooded=%lu mmu_recycled=%lu invlpg=%lu root_reuse=%lu"
-			     " max_rmap_chain=%lu shadow_pages=%lu",
+			     " max_rmap_chain=%lu rmap_recycled=%lu shadow_pages=%lu",
 			     s->page_faults, m->pf_fixed, m->pf_guest, m->pf_spurious, m->pf_emulate, m->pf_mmio,
 			     s->emulated, s->emulation_failed, m->mmu_cache_miss, m->mmu_shadow_zapped,
 			     m->mmu_pte_write, m->mmu_flooded, m->mmu_recycled, m->invlpg, m->root_reuse,
-			     m->max_rmap_chain, m->shadow_pages);
+			     m->max_rmap_chain, m->rmap_recycled, m->shadow_pages);
 	log_error("stats: guest=%s mmu=%s exits=%lu io=%lu io_string_elements=%lu cpuid=%lu msr=%lu cr=%lu hlt=%lu vmcall=%lu ept_violation=%lu unclaimed_io=%lu%s\n",
 		  vm->name, shadow ? "shadow" : "ept", s->exits, s->io_exits, s->io_string_elements,
 		  s->exits_by_reason[EXIT_REASON_CPUID],

@@ -92,7 +92,9 @@ int vm_memslot_add(struct vm *vm, uint64_t gpa, uint64_t bytes, uint64_t host_pa
 
 	for (i = 0; i < VM_MAX_MEMSLOTS && vm->memslots[i].used; i++)
 		;
-	if (i == VM_MAX_MEMSLOTS || (gpa | bytes | host_pa) & (PAGE_SIZE - 1))
+	/* The shadow MMU keeps gfn rmaps for this many pages of a memslot and no more. */
+	if (i == VM_MAX_MEMSLOTS || (gpa | bytes | host_pa) & (PAGE_SIZE - 1) || !bytes ||
+	    bytes / PAGE_SIZE > MMU_MAX_MEMSLOT_PAGES)
 		return -1;
 	vm->memslot_generation |= MEMSLOT_GENERATION_UPDATE_IN_PROGRESS;
 	vm->memslots[i] = (struct memslot){ gpa / PAGE_SIZE, bytes / PAGE_SIZE, host_pa, true };

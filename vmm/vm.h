@@ -15,6 +15,7 @@
 
 #define VM_MAX_MEMSLOTS		8
 #define VM_NAME_MAX		32
+_Static_assert(VM_MAX_MEMSLOTS <= GFN_RMAP_MAX_SLOTS, "every memslot has gfn rmaps");
 
 /*
  * Bit 63 of the memslot generation is set while the memslots change.  The

@@ -366,8 +366,13 @@ static bool stress_access(struct diff_engine *e, unsigned k)
 	return diff_apply(e, &op);
 }
 
-/* One guest frame mapped at thousands of linear addresses: the rmap grows to all of them and shrinks back. */
-static void test_rmap_stress(void **state)
+/*
+ * One guest frame mapped at thousands of linear addresses: the rmap grows to
+ * all of them and shrinks back; with a recycle threshold below their number
+ * it is dropped whole each time it reaches the threshold, and every access
+ * still translates as the reference walker says.
+ */
+static void rmap_stress(uint64_t recycle_threshold)
 {
 	struct run_config rc = { "rmap-stress", { .mode = PAGING_4LEVEL, .nr_vcpus = 1, .maxphyaddr = 40,
 						  .max_shadow_pages = 1024, .tables_per_space = 4,
@@ -379,9 +384,9 @@ static void test_rmap_stress(void **state)
 	unsigned i, k;
 	bool ok;
 
-	(void)state;
 	engine_sources(run_seed(&rc), &build, &gen);
 	assert_true(diff_init(e, &rc.cfg, &build));
+	e->sim->mmu.rmap_recycle_threshold = recycle_threshold;
 	frame = diff_take_page(e, &build);
 	pml4 = diff_take_page(e, &build);
 	pdpt = diff_take_page(e, &build);
@@ -403,8 +408,15 @@ static void test_rmap_stress(void **state)
 	if (!ok)
 		diff_print_failure(e);
 	assert_true(ok);
-	assert_int_equal(rmap_len(&e->sim->mmu, frame / 4096), STRESS_MAPPINGS);
-	assert_true(e->sim->mmu.stats.max_rmap_chain >= STRESS_MAPPINGS);
+	if (recycle_threshold > STRESS_MAPPINGS) {
+		assert_int_equal(rmap_len(&e->sim->mmu, frame / 4096), STRESS_MAPPINGS);
+		assert_true(e->sim->mmu.stats.max_rmap_chain >= STRESS_MAPPINGS);
+		assert_int_equal(e->sim->mmu.stats.rmap_recycled, 0);
+	} else {
+		assert_int_equal(rmap_len(&e->sim->mmu, frame / 4096), STRESS_MAPPINGS % recycle_threshold);
+		assert_int_equal(e->sim->mmu.stats.max_rmap_chain, recycle_threshold);
+		assert_int_equal(e->sim->mmu.stats.rmap_recycled, STRESS_MAPPINGS / recycle_threshold);
+	}
 
 	/*
 	 * The guest unmaps the first half.  Its page tables start out shadowed,
@@ -422,13 +434,28 @@ static void test_rmap_stress(void **state)
 	if (!ok)
 		diff_print_failure(e);
 	assert_true(ok);
-	assert_int_equal(rmap_len(&e->sim->mmu, frame / 4096), STRESS_MAPPINGS / 2);
+	if (recycle_threshold > STRESS_MAPPINGS)
+		assert_int_equal(rmap_len(&e->sim->mmu, frame / 4096), STRESS_MAPPINGS / 2);
+	else
+		assert_true(rmap_len(&e->sim->mmu, frame / 4096) <= recycle_threshold);
 
 	op = (struct diff_op){ .kind = DIFF_ZAP_ALL };
 	assert_true(diff_apply(e, &op));
 	assert_int_equal(rmap_len(&e->sim->mmu, frame / 4096), 0);
 	assert_true(diff_destroy(e));
 	free(e);
+}
+
+static void test_rmap_stress(void **state)
+{
+	(void)state;
+	rmap_stress(MMU_RMAP_RECYCLE_THRESHOLD);
+}
+
+static void test_rmap_recycle(void **state)
+{
+	(void)state;
+	rmap_stress(1000);
 }
 
 /* ---- directed scenarios: sequences the random runs reach only by luck ---- */
@@ -591,6 +618,61 @@ static void test_scenario_spurious_fault(void **state)
 	free(e);
 }
 
+/* CR0.WP = 0 with SMAP: a supervisor write to a supervisor read-only page needs no emulation (SMAP ignores such pages). */
+static void test_scenario_wp0_smap_supervisor_page(void **state)
+{
+	struct diff_src src;
+	uint64_t pml4, x = 0x600000;
+	struct diff_engine *e = scenario_start(&src, &pml4);
+	struct diff_op op;
+
+	(void)state;
+	set_pte(e, &src, pml4, x, diff_take_page(e, &src) | GPTE_PRESENT | GPTE_ACCESSED | GPTE_DIRTY);
+	scenario_op(e, set_op(0, TOGGLE_WP, 0));
+	scenario_op(e, set_op(0, TOGGLE_SMAP, 1));
+	op = access_op(0, x, WALK_WRITE, 0);
+	scenario_op(e, op);
+	op.ac = 1;
+	scenario_op(e, op);
+	scenario_op(e, access_op(0, x, 0, 0));
+	scenario_op(e, access_op(0, x, 0, 3));		/* supervisor page: CPL 3 faults */
+	assert_int_equal(e->sim->mmu.stats.pf_emulate, 0);
+	assert_int_equal(e->n.faulted, 1);
+	assert_true(diff_destroy(e));
+	free(e);
+}
+
+/*
+ * SMAP, EFLAGS.AC = 1, CPL 0, a user page: an explicit read is allowed, but an
+ * implicit supervisor read (a descriptor table on that page) is not, and its
+ * #PF error code looks the same.  The spte is right, so the CPU faults again
+ * at once; the second spurious fault at the address must reach the guest.
+ */
+static void test_scenario_implicit_smap_access(void **state)
+{
+	struct diff_src src;
+	uint64_t pml4, x = 0x600000, gpa;
+	struct diff_engine *e = scenario_start(&src, &pml4);
+	struct sim_vcpu *sv = e->vcpus[0];
+	struct diff_op op;
+
+	(void)state;
+	set_pte(e, &src, pml4, x, diff_take_page(e, &src) | PTE_PWU | GPTE_ACCESSED | GPTE_DIRTY);
+	scenario_op(e, set_op(0, TOGGLE_SMAP, 1));
+	op = access_op(0, x, 0, 0);
+	op.ac = 1;
+	scenario_op(e, op);				/* explicit: allowed, and the spte exists */
+	assert_int_equal(mmu_page_fault(&sv->v, x, PFERR_PRESENT, 0, true, &gpa), MMU_PF_RETRY);
+	assert_false(sv->injected);
+	assert_int_equal(mmu_page_fault(&sv->v, x, PFERR_PRESENT, 0, true, &gpa), MMU_PF_INJECTED);
+	assert_true(sv->injected);
+	assert_int_equal(sv->inject_error_code, PFERR_PRESENT);
+	assert_int_equal(sv->inject_cr2, x);
+	assert_int_equal(e->sim->mmu.stats.pf_spurious, 1);
+	assert_true(diff_destroy(e));
+	free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -599,9 +681,12 @@ int main(void)
 		cmocka_unit_test(test_diff_coverage),
 		cmocka_unit_test(test_out_of_memory),
 		cmocka_unit_test(test_rmap_stress),
+		cmocka_unit_test(test_rmap_recycle),
 		cmocka_unit_test(test_scenario_write_protect_flush),
 		cmocka_unit_test(test_scenario_cr0_wp),
 		cmocka_unit_test(test_scenario_spurious_fault),
+		cmocka_unit_test(test_scenario_wp0_smap_supervisor_page),
+		cmocka_unit_test(test_scenario_implicit_smap_access),
 	};
 
 	printf("diff: MMU_DIFF_SEED=%llu MMU_DIFF_OPS=%llu\n", (unsigned long long)env_u64("MMU_DIFF_SEED", DEFAULT_SEED),
