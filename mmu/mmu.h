@@ -46,6 +46,14 @@ struct mmu_stats {
 	uint64_t max_rmap_chain;	/* the longest rmap (sptes mapping one gfn) seen */
 	uint64_t rmap_recycled;		/* rmaps dropped whole for reaching the threshold */
 	uint64_t shadow_pages;		/* shadow pages in use now */
+	/* MMIO (both mmu modes; the VMM counts exits, the MMU or the EPT code the rest). */
+	uint64_t mmio_exits;		/* exits that ended in an emulated MMIO access */
+	uint64_t mmio_fast;		/* served from an MMIO spte of the current generation */
+	uint64_t mmio_slow;		/* went through the full fault path (no spte, stale, or caching off) */
+	uint64_t mmio_spte_created;
+	uint64_t mmio_generation_misses;	/* MMIO sptes found stale by the fast path */
+	uint64_t mmio_invalidations;	/* generation bumps: every MMIO spte made stale at once */
+	uint64_t mmio_generation_wraps;	/* ... of which wrapped the stored bits and zapped everything */
 };
 
 /* Per VM.  Embedded in the host's VM structure; the host's hooks get it back with container_of. */
@@ -61,6 +69,7 @@ struct mmu {
 	unsigned nr_vcpus;
 	unsigned guest_maxphyaddr;
 	bool host_nx;			/* the CPU can run guests with EFER.NXE (true unless the host set it false) */
+	bool mmio_caching;		/* MMIO sptes in use (default true; off with mmio_caching=0 or without a reserved bit) */
 	struct mmu_stats stats;
 };
 
@@ -120,15 +129,24 @@ enum mmu_pf_result {
 	MMU_PF_RETRY,		/* the spte is fixed (or was already right): resume, the access retries */
 	MMU_PF_INJECTED,	/* the guest's own tables fault: #PF went to the guest via the hook */
 	MMU_PF_EMULATE,		/* a write to a write-protected guest table, or a CR0.WP = 0 write no leaf can allow exactly: emulate the instruction */
-	MMU_PF_MMIO,		/* no RAM at *gpa: the access is for a device (or nothing) */
+	MMU_PF_MMIO,		/* no RAM at *gpa (gva's page maps *gpa's): the access is for a device (or nothing) */
 	MMU_PF_NO_MEMORY,	/* the host has no page for a shadow table or rmap descriptor */
-	MMU_PF_BAD_FAULT,	/* a fault the MMU cannot have caused (RSVD without MMIO sptes): a VMM bug */
+	MMU_PF_BAD_FAULT,	/* a fault the MMU cannot have caused (RSVD on an spte that is not MMIO): a VMM bug */
 };
 
 /*
  * A #PF the CPU raised on the shadow tables: gva (from the exit
  * qualification), the hardware error code, the guest's CPL and EFLAGS.AC
  * (needed for SMAP).  *gpa is set for MMU_PF_EMULATE and MMU_PF_MMIO.
+ *
+ * MMIO: a fault on a gfn no memslot backs installs an MMIO spte (with
+ * mmio_caching) and returns MMU_PF_MMIO.  A fault with PFERR_RSVD takes the
+ * fast path: it reads the leaf for gva from the current root (no guest walk,
+ * no memslot lookup) and, when it is an MMIO spte of the current generation
+ * whose access allows this fault's, returns MMU_PF_MMIO at once
+ * (mmio_fast).  Otherwise the spte is zapped (mmio_generation_misses when it
+ * was stale) and the fault goes the full way (mmio_slow): MMU_PF_MMIO with
+ * a new spte, MMU_PF_RETRY when the gfn is RAM now, or MMU_PF_INJECTED.
  */
 enum mmu_pf_result mmu_page_fault(struct mmu_vcpu *v, uint64_t gva, uint32_t error_code,
 				  unsigned cpl, bool eflags_ac, uint64_t *gpa);
@@ -158,6 +176,16 @@ void mmu_invlpg(struct mmu_vcpu *v, uint64_t gva);
 
 /* Zaps every shadow page (roots are reloaded on every vCPU). */
 void mmu_zap_all(struct mmu *mmu);
+
+/*
+ * The memslots changed and the generation is now gen (update finished):
+ * every MMIO spte is stale at once, and nothing is walked
+ * (mmio_invalidations).  When the stored generation bits wrap to 0 an old
+ * spte could look current again, so every shadow page is zapped
+ * (mmio_generation_wraps) and true is returned: the host must then drop
+ * the MMIO entries of its own tables (EPT) too.
+ */
+bool mmu_mmio_generation_changed(struct mmu *mmu, uint64_t gen);
 
 /* A memslot is about to go away or change: zaps what maps it and frees its rmaps. */
 void mmu_memslot_removed(struct mmu *mmu, unsigned slot_id);

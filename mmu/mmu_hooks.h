@@ -30,6 +30,12 @@ struct mmu_memslot {
 /* False when no RAM memslot holds gfn (MMIO or nothing there). */
 bool mmu_host_memslot(struct mmu *mmu, uint64_t gfn, struct mmu_memslot *slot);
 
+/*
+ * The memslot generation (mmu/spte.h): advanced by every memslot change,
+ * with MEMSLOT_GEN_UPDATE_IN_PROGRESS set while the change is being made.
+ */
+uint64_t mmu_host_memslot_generation(struct mmu *mmu);
+
 /* Host pointer to guest RAM [gpa, gpa + len), NULL unless it lies wholly inside one RAM memslot. */
 void *mmu_host_guest_ptr(struct mmu *mmu, uint64_t gpa, uint64_t len);
 
