@@ -12,6 +12,7 @@ struct audit {
 	unsigned violations;
 	uint64_t leaf_sptes;		/* present leaf sptes in shadow pages */
 	uint64_t rmap_entries;		/* entries in every gfn rmap */
+	uint64_t generation;		/* the memslot generation now */
 };
 
 static void check(struct audit *a, bool ok, const char *msg)
@@ -39,6 +40,27 @@ static void audit_leaf(struct audit *a, struct shadow_page *sp, unsigned i)
 	      "writable leaf without both software writable bits");
 	check(a, !shadowed || !(spte & (SPTE_WRITABLE | SPTE_MMU_WRITABLE)),
 	      "a shadowed guest table is mapped writable (or MMU-writable)");
+}
+
+/*
+ * An MMIO spte: exactly what make_mmio_spte() builds for the gfn of its slot
+ * (the CPU sets no A/D bit in an entry with a reserved bit), and either
+ * stale or true: a current one must not name a gfn that is RAM now, which
+ * the fast path would send to a device.  It is in no rmap (audit_rmap's
+ * totals count RAM leaves only).
+ */
+static void audit_mmio_leaf(struct audit *a, struct shadow_page *sp, unsigned i)
+{
+	uint64_t spte = sp->spt[i], gfn = sp_leaf_gfn(sp, i);
+	struct mmu_memslot slot;
+
+	check(a, mmio_spte_gfn(spte) == gfn, "MMIO spte names a gfn other than its slot's");
+	check(a, spte == make_mmio_spte(MMIO_SPTE_SHADOW, mmio_spte_gfn(spte), mmio_spte_generation(spte),
+					mmio_spte_access(spte)),
+	      "MMIO spte has bits outside its fields");
+	check(a, !mmio_generation_current(mmio_spte_generation(spte), a->generation) ||
+		 !mmu_host_memslot(a->mmu, gfn, &slot),
+	      "MMIO spte of the current generation for a gfn that is RAM");
 }
 
 static void audit_link(struct audit *a, struct shadow_page *sp, unsigned i)
@@ -93,7 +115,9 @@ static void audit_page(struct audit *a, struct shadow_page *sp)
 	for (i = 0; i < SPTES_PER_PAGE; i++) {
 		if (!spte_present(sp->spt[i]))
 			continue;
-		if (sp->role.level == 1)
+		if (sp->role.level == 1 && is_shadow_mmio_spte(sp->spt[i]))
+			audit_mmio_leaf(a, sp, i);
+		else if (sp->role.level == 1)
 			audit_leaf(a, sp, i);
 		else
 			audit_link(a, sp, i);
@@ -119,7 +143,8 @@ static void audit_rmap(struct mmu *mmu, unsigned slot_id, uint64_t index, struct
 
 unsigned mmu_audit(struct mmu *mmu, void (*report)(const char *msg, void *ctx), void *ctx)
 {
-	struct audit a = { .mmu = mmu, .report = report, .ctx = ctx };
+	struct audit a = { .mmu = mmu, .report = report, .ctx = ctx,
+			   .generation = mmu_host_memslot_generation(mmu) };
 	struct shadow_page *sp;
 	uint64_t pages = 0;
 

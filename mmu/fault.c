@@ -1,4 +1,5 @@
-/* The shadow page-fault path: guest walk, memslot, shadow walk, leaf spte; each step a small function. */
+/* The shadow page-fault path: guest walk, memslot, shadow walk, leaf spte (RAM or MMIO); each step a small function. */
+#include "mmu/fault.h"
 #include "mmu/gfn_rmap.h"
 #include "mmu/mmu.h"
 #include "mmu/mmu_hooks.h"
@@ -14,11 +15,6 @@ struct fault {
 	uint64_t gfn;
 	struct mmu_memslot slot;
 };
-
-static unsigned shadow_index(uint64_t gva, unsigned level)
-{
-	return (gva >> (12 + 9 * (level - 1))) & (SPTES_PER_PAGE - 1);
-}
 
 static unsigned fault_access(uint32_t error_code, unsigned cpl, bool eflags_ac)
 {
@@ -95,6 +91,27 @@ static struct shadow_page *walk_start(struct mmu_vcpu *v, uint64_t gva, unsigned
 	}
 	*level = 2;
 	return v->pae_root_sps[(gva >> 30) & 3];
+}
+
+uint64_t *shadow_lookup_leaf(struct mmu_vcpu *v, uint64_t gva, struct shadow_page **leaf_sp, unsigned *index)
+{
+	unsigned level;
+	struct shadow_page *sp = walk_start(v, gva, &level);
+
+	if (!sp || sp->role.invalid)
+		return NULL;
+	for (; level > 1; level--) {
+		uint64_t spte = sp->spt[shadow_index(gva, level)];
+
+		if (!spte_present(spte))
+			return NULL;
+		sp = sp_from_pa(v->mmu, spte_to_pa(spte));
+		if (!sp)
+			return NULL;	/* no link points at a page that is gone (the audit checks): only a bug gets here */
+	}
+	*leaf_sp = sp;
+	*index = shadow_index(gva, 1);
+	return &sp->spt[*index];
 }
 
 /* Step 3: walks the shadow tables down to the level-1 page for gva, linking new shadow pages on the way. */
@@ -232,6 +249,14 @@ static enum mmu_pf_result set_leaf(struct mmu_vcpu *v, const struct fault *f, st
 
 	if (!leaf_access(mmu, f, sp, &access))
 		return MMU_PF_EMULATE;
+	/*
+	 * An MMIO spte (the gfn had no RAM when it was made) is in no rmap and
+	 * was never in a TLB: it simply goes, and the RAM spte is new.
+	 */
+	if (is_shadow_mmio_spte(old)) {
+		*sptep = 0;
+		old = 0;
+	}
 	spte = SPTE_PRESENT | host_pa;
 	if (access & ACC_USER)
 		spte |= SPTE_USER;
@@ -279,6 +304,75 @@ static enum mmu_pf_result set_leaf(struct mmu_vcpu *v, const struct fault *f, st
 	return MMU_PF_RETRY;
 }
 
+/*
+ * The access an MMIO spte records: what the guest's tables allow, with the
+ * same rules as a RAM leaf (leaf_access() without the CR0.WP = 0 trick).  A
+ * clean gpte gives no ACC_WRITE, so the first write takes the full path,
+ * whose walk sets D: the fast path never has A/D bits to set.  A direct page
+ * (paging off, or inside a guest large page) carries that access in its role.
+ */
+static unsigned mmio_access(const struct fault *f, const struct shadow_page *sp)
+{
+	unsigned a;
+
+	if (sp->role.direct)
+		a = sp->role.access;
+	else
+		a = f->walk.pte_access & ((f->walk.gpte[1] & GPTE_DIRTY) ? ACC_ALL : ~ACC_WRITE);
+	return a & (ACC_WRITE | ACC_USER);
+}
+
+/* MMIO step 4: the MMIO spte for gva in sp, made in the memslot generation read now (update-in-progress bit dropped). */
+static void set_mmio_leaf(struct mmu_vcpu *v, const struct fault *f, struct shadow_page *sp)
+{
+	struct mmu *mmu = v->mmu;
+	unsigned i = shadow_index(f->gva, 1);
+	uint64_t *sptep = &sp->spt[i];
+	uint64_t gen = mmu_host_memslot_generation(mmu);
+
+	/*
+	 * A RAM spte here would map a gfn the guest's tables no longer name
+	 * (write protection zaps such sptes first): were one left by a bug,
+	 * it goes with its rmap entry and its TLB entries.
+	 */
+	if (spte_present(*sptep) && !is_shadow_mmio_spte(*sptep)) {
+		sp_zap_spte(mmu, sp, i);
+		mmu_request_all(mmu, MMU_REQ_TLB_FLUSH);
+	}
+	if (!sp->role.direct)
+		sp->gfns[i] = f->gfn;
+	*sptep = make_mmio_spte(MMIO_SPTE_SHADOW, f->gfn, gen, mmio_access(f, sp));
+	v->spurious_valid = false;
+	mmu->stats.mmio_spte_created++;
+}
+
+/*
+ * MMIO steps 3-4: the shadow path to gva's leaf and an MMIO spte there, so
+ * that the next access takes the fast path.  Only a cache: when the host has
+ * no page for a shadow table (or a root reload is pending) the access is
+ * served all the same, without an spte.
+ */
+static void cache_mmio(struct mmu_vcpu *v, const struct fault *f)
+{
+	struct shadow_page *leaf_sp = NULL;
+
+	sp_make_room(v->mmu, WALK_MAX_LEVEL);
+	if (shadow_walk(v, f, &leaf_sp) == MMU_PF_RETRY && leaf_sp)
+		set_mmio_leaf(v, f, leaf_sp);
+}
+
+/* Step 2, no memslot: the access is for a device (or nothing); the VMM emulates it against *gpa. */
+static enum mmu_pf_result mmio_full_path(struct mmu_vcpu *v, const struct fault *f)
+{
+	struct mmu *mmu = v->mmu;
+
+	mmu->stats.pf_mmio++;
+	mmu->stats.mmio_slow++;
+	if (mmu->mmio_caching)
+		cache_mmio(v, f);
+	return MMU_PF_MMIO;
+}
+
 enum mmu_pf_result mmu_page_fault(struct mmu_vcpu *v, uint64_t gva, uint32_t error_code,
 				  unsigned cpl, bool eflags_ac, uint64_t *gpa)
 {
@@ -287,18 +381,25 @@ enum mmu_pf_result mmu_page_fault(struct mmu_vcpu *v, uint64_t gva, uint32_t err
 	struct shadow_page *leaf_sp = NULL;
 	enum mmu_pf_result r;
 
-	if (error_code & PFERR_RSVD)
-		return MMU_PF_BAD_FAULT;	/* no spte has reserved bits yet */
+	/* Step 0: only MMIO sptes set a reserved bit; the fast path serves or removes the one at gva (mmu/mmio.c). */
+	if (error_code & PFERR_RSVD) {
+		switch (mmio_fast_path(v, gva, f.access, gpa)) {
+		case MMIO_FAST_SERVED:
+			return MMU_PF_MMIO;
+		case MMIO_FAST_BAD:
+			return MMU_PF_BAD_FAULT;
+		case MMIO_FAST_FULL_PATH:
+			break;
+		}
+	}
 	if (!translate_guest(v, &f)) {
 		mmu->stats.pf_guest++;
 		mmu_host_inject_page_fault(v, gva, f.walk.error_code);
 		return MMU_PF_INJECTED;
 	}
 	*gpa = (f.gfn << 12) | (gva & 0xfff);
-	if (!mmu_host_memslot(mmu, f.gfn, &f.slot)) {
-		mmu->stats.pf_mmio++;
-		return MMU_PF_MMIO;
-	}
+	if (!mmu_host_memslot(mmu, f.gfn, &f.slot))
+		return mmio_full_path(v, &f);
 	sp_make_room(mmu, WALK_MAX_LEVEL);
 	r = shadow_walk(v, &f, &leaf_sp);
 	if (r != MMU_PF_RETRY || !leaf_sp)

@@ -9,6 +9,8 @@ bool mmu_init(struct mmu *mmu, unsigned guest_maxphyaddr, uint64_t max_shadow_pa
 	__builtin_memset(mmu, 0, sizeof(*mmu));
 	mmu->guest_maxphyaddr = guest_maxphyaddr;
 	mmu->host_nx = true;
+	/* The host turns it off where the CPU has no reserved physical-address bit (MAXPHYADDR 52) or when asked to. */
+	mmu->mmio_caching = true;
 	mmu->max_shadow_pages = max_shadow_pages < MMU_MIN_SHADOW_PAGES ? MMU_MIN_SHADOW_PAGES : max_shadow_pages;
 	mmu->rmap_recycle_threshold = MMU_RMAP_RECYCLE_THRESHOLD;
 	obj_cache_init(&mmu->sp_cache, mmu, sizeof(struct shadow_page));

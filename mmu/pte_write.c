@@ -61,7 +61,8 @@ static bool zap_written_sptes(struct mmu *mmu, struct shadow_page *sp, unsigned 
 		if (!sptes_of_gpte(sp, gpte, &first, &count))
 			continue;
 		for (i = first; i < first + count; i++) {
-			zapped |= spte_present(sp->spt[i]);
+			/* No TLB holds an MMIO spte (its reserved bit faults every walk): dropping one needs no flush. */
+			zapped |= spte_present(sp->spt[i]) && !is_shadow_mmio_spte(sp->spt[i]);
 			sp_zap_spte(mmu, sp, i);
 		}
 	}

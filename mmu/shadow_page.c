@@ -219,7 +219,9 @@ void sp_zap_spte(struct mmu *mmu, struct shadow_page *sp, unsigned i)
 	if (!spte_present(*sptep))
 		return;
 	if (sp->role.level == 1) {
-		struct rmap_head *head = gfn_rmap_head(mmu, sp_leaf_gfn(sp, i), false);
+		/* An MMIO spte is in no rmap (its gfn may be RAM by now, with an rmap that never held it). */
+		struct rmap_head *head = is_shadow_mmio_spte(*sptep) ? NULL
+								      : gfn_rmap_head(mmu, sp_leaf_gfn(sp, i), false);
 
 		if (head)
 			rmap_remove(&mmu->rmap_desc_cache, head, sptep);

@@ -174,6 +174,12 @@ static inline bool mmio_generation_current(uint64_t stored, uint64_t now)
 	return !(now & MEMSLOT_GEN_UPDATE_IN_PROGRESS) && stored == (now & MMIO_SPTE_GEN_MASK);
 }
 
+/* An MMIO spte of the shadow tables.  Such an spte has P set but is in no rmap and maps no frame. */
+static inline bool is_shadow_mmio_spte(uint64_t spte)
+{
+	return is_mmio_spte(MMIO_SPTE_SHADOW, spte);
+}
+
 static inline bool spte_present(uint64_t spte)
 {
 	return spte & SPTE_PRESENT;

@@ -4,12 +4,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include "mmu/guest_walk.h"
+#include "mmu/shadow_page.h"
+#include "mmu/spte.h"
 #include "tests/unit/mmu_diff_engine.h"
 
 #define PAGE_SIZE	4096ull
 #define SLOT0_PAGES	2048ull		/* 8 MiB at gpa 0 */
 #define SLOT1_GFN	0x1000ull	/* 2 MiB at 16 MiB: 8-16 MiB and 18 MiB up are MMIO */
 #define SLOT1_PAGES	512ull
+#define SLOT1		1u		/* the slot memslot updates remove and restore (its gfns turn MMIO and back) */
 #define MIB		0x100000ull
 #define GIB		0x40000000ull
 
@@ -124,19 +127,30 @@ static uint64_t entry_mask(enum guest_paging_mode mode)
 
 /* ---- the two copies of guest RAM ---- */
 
-static void *ref_ptr(void *ctx, uint64_t gpa, unsigned len)
+/* The reference's bytes for gpa in the slot that holds it, removed or not (NULL outside every slot). */
+static void *backing_ptr(struct diff_engine *e, uint64_t gpa, unsigned len, bool *removed)
 {
-	struct diff_engine *e = ctx;
 	unsigned i;
 
 	for (i = 0; i < e->sim->nr_slots; i++) {
 		const struct sim_slot *ss = &e->sim->slots[i];
 		uint64_t base = ss->base_gfn * PAGE_SIZE, size = ss->npages * PAGE_SIZE;
 
-		if (gpa >= base && gpa - base < size && len <= size - (gpa - base))
+		if (gpa >= base && gpa - base < size && len <= size - (gpa - base)) {
+			*removed = ss->removed;
 			return e->ref_ram[i] + (gpa - base);
+		}
 	}
 	return NULL;
+}
+
+/* Guest RAM as the reference sees it now: a removed slot is no RAM. */
+static void *ref_ptr(void *ctx, uint64_t gpa, unsigned len)
+{
+	bool removed = false;
+	void *p = backing_ptr(ctx, gpa, len, &removed);
+
+	return removed ? NULL : p;
 }
 
 static bool is_ram(struct diff_engine *e, uint64_t gpa)
@@ -169,11 +183,13 @@ static void put_entry(struct diff_engine *e, uint64_t gpa, unsigned size, uint64
 	memcpy(sim_guest_ptr(e->sim, gpa, size), &value, size);
 }
 
+/* Reads the reference's copy, also of a removed slot (whose contents come back with it): for the generator. */
 static uint64_t ref_read(struct diff_engine *e, uint64_t gpa, unsigned size)
 {
+	bool removed;
 	uint64_t v = 0;
 
-	memcpy(&v, ref_ptr(e, gpa, size), size);
+	memcpy(&v, backing_ptr(e, gpa, size, &removed), size);
 	return v;
 }
 
@@ -736,9 +752,13 @@ static void gen_guest_write(struct diff_engine *e, struct diff_src *src, struct 
 	op->emulate = chance(src, 10);
 	/* Neighbouring bytes as they are, with the new entry overlaid, so a partial or misaligned store writes sense. */
 	memset(bytes, 0, sizeof(bytes));
-	memcpy(bytes, ref_ptr(e, entry_gpa, size), size);
-	if ((entry_gpa & (PAGE_SIZE - 1)) + 16 <= PAGE_SIZE)
-		memcpy(bytes, ref_ptr(e, entry_gpa, 16), 16);
+	memcpy(bytes, &(uint64_t){ ref_read(e, entry_gpa, size) }, size);
+	if ((entry_gpa & (PAGE_SIZE - 1)) + 16 <= PAGE_SIZE) {
+		uint64_t lo = ref_read(e, entry_gpa, 8), hi = ref_read(e, entry_gpa + 8, 8);
+
+		memcpy(bytes, &lo, 8);
+		memcpy(bytes + 8, &hi, 8);
+	}
 	memcpy(bytes, &new, size);
 	r = below(src, 100);
 	if (r < 80) {
@@ -765,6 +785,63 @@ static void gen_guest_write(struct diff_engine *e, struct diff_src *src, struct 
 	memcpy(&op->value, bytes + k, op->len);
 }
 
+/* A guest access by op->vcpu: the fields of DIFF_ACCESS (the kind is the caller's). */
+static void gen_access(struct diff_engine *e, struct diff_src *src, struct diff_op *op, struct diff_vcpu *vs)
+{
+	static const uint8_t kinds[] = { 0, 0, 0, 0, 0, WALK_WRITE, WALK_WRITE, WALK_WRITE, WALK_FETCH, WALK_FETCH };
+	static const uint8_t any_kind[] = { 0, WALK_WRITE, WALK_FETCH };
+
+	op->access = kinds[below(src, 10)];
+	op->addr = pick_gva(e, src, vs);
+	/* An address that gave MMIO lately: the second access takes the fast path, or finds its spte stale. */
+	if (e->recent_mmio_next && chance(src, 12)) {
+		op->addr = e->recent_mmio[below(src, e->recent_mmio_next < 8 ? e->recent_mmio_next : 8)] ^
+			   below(src, PAGE_SIZE);
+		e->recent_reused = false;
+	}
+	/* A page seen lately comes back with any access kind, often from the other privilege level. */
+	if (e->recent_reused) {
+		op->access = any_kind[below(src, 3)];
+		if (chance(src, 30))
+			vs->cpl = vs->cpl ? 0 : 3;
+	}
+	/* CPL and EFLAGS.AC change now and then, as they would in a guest. */
+	if (chance(src, 10))
+		vs->cpl = vs->cpl ? 0 : 3;
+	if (chance(src, 20))
+		vs->ac = !vs->ac;
+	op->cpl = vs->cpl;
+	op->ac = vs->ac;
+	if (op->access == WALK_WRITE) {
+		op->len = 1u << below(src, 4);
+		if ((op->addr & (PAGE_SIZE - 1)) > PAGE_SIZE - op->len)
+			op->addr &= ~(uint64_t)(op->len - 1);
+		op->value = below(src, ~0ull);
+	}
+}
+
+/*
+ * A memslot update: a plain generation bump, or slot 1 removed (rarely) or
+ * restored (soon after); a third of them with a guest access while the
+ * update is in progress, before the slots change, so that an MMIO spte made
+ * from the old slots carries an in-progress generation.
+ */
+static void gen_memslot_update(struct diff_engine *e, struct diff_src *src, struct diff_op *op,
+			       struct diff_vcpu *vs, unsigned r)
+{
+	if (r < 10)
+		op->slot_op = SLOT_OP_NONE;
+	else if (e->sim->slots[SLOT1].removed)
+		op->slot_op = SLOT_OP_RESTORE;
+	else
+		op->slot_op = r < 13 ? SLOT_OP_REMOVE : SLOT_OP_NONE;
+	if (chance(src, 33)) {
+		gen_access(e, src, op, vs);
+		op->update_access = 1;
+	}
+	op->kind = DIFF_MEMSLOT_UPDATE;
+}
+
 void diff_gen_op(struct diff_engine *e, struct diff_src *src, struct diff_op *op)
 {
 	unsigned r;
@@ -777,7 +854,10 @@ void diff_gen_op(struct diff_engine *e, struct diff_src *src, struct diff_op *op
 	mode = guest_paging_mode(&vs->g);
 	e->gva_space = vs->space[mode];
 	r = below(src, 1000);
-	if (r >= 560 && r < 780 && e->nr_tables) {
+	/* 1% generation bumps, slot 1 away about a tenth of the time: 0.3% removals, 3% restores while it is away. */
+	if (r < 10 || (r < 13 && !e->sim->slots[SLOT1].removed) || (r < 40 && e->sim->slots[SLOT1].removed)) {
+		gen_memslot_update(e, src, op, vs, r);
+	} else if (r >= 560 && r < 780 && e->nr_tables) {
 		gen_guest_write(e, src, op, mode);
 	} else if (r >= 780 && r < 830) {
 		op->kind = DIFF_INVLPG;
@@ -805,31 +885,8 @@ void diff_gen_op(struct diff_engine *e, struct diff_src *src, struct diff_op *op
 		op->kind = DIFF_MEMSLOT_CHANGED;
 		op->addr = below(src, e->sim->nr_slots);
 	} else {
-		static const uint8_t kinds[] = { 0, 0, 0, 0, 0, WALK_WRITE, WALK_WRITE, WALK_WRITE, WALK_FETCH, WALK_FETCH };
-		static const uint8_t any_kind[] = { 0, WALK_WRITE, WALK_FETCH };
-
 		op->kind = DIFF_ACCESS;
-		op->access = kinds[below(src, 10)];
-		op->addr = pick_gva(e, src, vs);
-		/* A page seen lately comes back with any access kind, often from the other privilege level. */
-		if (e->recent_reused) {
-			op->access = any_kind[below(src, 3)];
-			if (chance(src, 30))
-				vs->cpl = vs->cpl ? 0 : 3;
-		}
-		/* CPL and EFLAGS.AC change now and then, as they would in a guest. */
-		if (chance(src, 10))
-			vs->cpl = vs->cpl ? 0 : 3;
-		if (chance(src, 20))
-			vs->ac = !vs->ac;
-		op->cpl = vs->cpl;
-		op->ac = vs->ac;
-		if (op->access == WALK_WRITE) {
-			op->len = 1u << below(src, 4);
-			if ((op->addr & (PAGE_SIZE - 1)) > PAGE_SIZE - op->len)
-				op->addr &= ~(uint64_t)(op->len - 1);
-			op->value = below(src, ~0ull);
-		}
+		gen_access(e, src, op, vs);
 	}
 }
 
@@ -1005,6 +1062,8 @@ static bool apply_access(struct diff_engine *e, const struct diff_op *op)
 	unsigned access = op->access | (op->cpl == 3 ? WALK_USER : 0) | (op->cpl < 3 && op->ac ? WALK_SMAP_AC : 0);
 	struct ref_result rr;
 	struct outcome want, got;
+	const struct mmu_stats *stats = &e->sim->mmu.stats;
+	uint64_t fast_before, misses_before, created_before;
 	char a[96], b[96];
 	unsigned i;
 
@@ -1027,6 +1086,9 @@ static bool apply_access(struct diff_engine *e, const struct diff_op *op)
 	for (i = 0; i < rr.nr_entries; i++)
 		mark_table_page(e, rr.entry_gpa[i]);
 
+	fast_before = stats->mmio_fast;
+	misses_before = stats->mmio_generation_misses;
+	created_before = stats->mmio_spte_created;
 	mmu_side_access(e, op, gva, access, &got);
 	if (got.kind == OUT_NO_MEMORY) {
 		if (!e->cfg.alloc_fail_permille)
@@ -1049,6 +1111,13 @@ static bool apply_access(struct diff_engine *e, const struct diff_op *op)
 	e->n.translated += got.kind == OUT_TRANSLATED;
 	e->n.faulted += got.kind == OUT_FAULT;
 	e->n.mmio += got.kind == OUT_MMIO;
+	if (got.kind == OUT_MMIO)
+		e->recent_mmio[e->recent_mmio_next++ % 8] = gva;
+	e->n.mmio_fast += stats->mmio_fast != fast_before;
+	/* A stale MMIO spte met by the fast path whose gfn is RAM now: the access must have translated (checked above). */
+	e->n.mmio_stale_to_ram += stats->mmio_generation_misses != misses_before && got.kind == OUT_TRANSLATED;
+	if (e->sim->memslot_generation & MEMSLOT_GEN_UPDATE_IN_PROGRESS)
+		e->n.mmio_created_in_update += stats->mmio_spte_created != created_before;
 	for (i = 0; i < rr.nr_entries; i++)
 		if (!compare_page(e, rr.entry_gpa[i]))
 			return false;
@@ -1113,6 +1182,54 @@ static bool apply_paging_change(struct diff_engine *e, const struct diff_op *op)
 	return set_paging(e, op->vcpu, &g);
 }
 
+/* After a wrap every shadow page was zapped: only invalid roots, still referenced, may be left. */
+static bool check_wrap_zapped_all(struct diff_engine *e)
+{
+	const struct shadow_page *sp;
+
+	for (sp = e->sim->mmu.active_head; sp; sp = sp->active_next)
+		if (!sp->role.invalid)
+			return fail(e, "the generation wrapped but shadow page gfn %#llx level %u survived\n",
+				    (unsigned long long)sp->gfn, sp->role.level);
+	return true;
+}
+
+/*
+ * One memslot change as the VMM makes it (design: generation rules): the
+ * update-in-progress bit, maybe a guest access meanwhile (from the old
+ * slots), the change (the MMU zaps what maps a slot before it goes), then
+ * the new generation and mmu_mmio_generation_changed().
+ */
+static bool apply_memslot_update(struct diff_engine *e, const struct diff_op *op)
+{
+	struct sim *s = e->sim;
+	uint64_t wraps = s->mmu.stats.mmio_generation_wraps;
+	bool ok = true, wrapped;
+
+	sim_memslot_update_begin(s);
+	if (op->update_access) {
+		e->n.update_accesses++;
+		ok = apply_access(e, op);
+	}
+	if (op->slot_op == SLOT_OP_REMOVE && !s->slots[SLOT1].removed) {
+		mmu_memslot_removed(&s->mmu, SLOT1);
+		sim_slot_remove(s, SLOT1);
+		e->n.slot_changes++;
+	} else if (op->slot_op == SLOT_OP_RESTORE && s->slots[SLOT1].removed) {
+		sim_slot_restore(s, SLOT1);
+		e->n.slot_changes++;
+	}
+	wrapped = sim_memslot_update_end(s);
+	e->n.generation_bumps++;
+	if (wrapped != ((s->memslot_generation & MMIO_SPTE_GEN_MASK) == 0) ||
+	    s->mmu.stats.mmio_generation_wraps != wraps + wrapped)
+		return fail(e, "mmu_mmio_generation_changed(%#llx) returned %d\n",
+			    (unsigned long long)s->memslot_generation, wrapped);
+	if (wrapped && !check_wrap_zapped_all(e))
+		return false;
+	return ok;
+}
+
 static void audit_report(const char *msg, void *ctx)
 {
 	fail(ctx, "audit: %s\n", msg);
@@ -1151,8 +1268,15 @@ bool diff_apply(struct diff_engine *e, const struct diff_op *op)
 		mmu_unprotect_gfn(&e->sim->mmu, op->addr);
 		break;
 	case DIFF_MEMSLOT_CHANGED:
-		if (op->addr < e->sim->nr_slots)
+		if (op->addr < e->sim->nr_slots) {
+			sim_memslot_update_begin(e->sim);
 			mmu_memslot_removed(&e->sim->mmu, op->addr);
+			sim_memslot_update_end(e->sim);
+			e->n.generation_bumps++;
+		}
+		break;
+	case DIFF_MEMSLOT_UPDATE:
+		ok = apply_memslot_update(e, op);
 		break;
 	default:
 		break;
@@ -1242,16 +1366,27 @@ uint64_t diff_peek(struct diff_engine *e, uint64_t gpa, unsigned size)
 
 static const char *const kind_names[DIFF_OP_KINDS] = {
 	"access", "guest-write", "invlpg", "set-cr3", "toggle", "set-mode", "zap-all", "unprotect", "memslot-changed",
+	"memslot-update",
 };
+static const char *const slot_op_names[SLOT_OPS] = { "generation bump", "remove slot 1", "restore slot 1" };
 static const char *const toggle_names[DIFF_TOGGLES] = { "CR0.WP", "EFER.NXE", "CR4.SMEP", "CR4.SMAP", "CR4.PSE", "CR4.PGE" };
 
 void diff_format_op(const struct diff_op *op, char *buf, size_t size)
 {
 	const char *kind = op->kind < DIFF_OP_KINDS ? kind_names[op->kind] : "?";
 
+	buf[0] = '\0';
 	switch (op->kind) {
+	case DIFF_MEMSLOT_UPDATE:
+		snprintf(buf, size, "memslot-update %s%s", op->slot_op < SLOT_OPS ? slot_op_names[op->slot_op] : "?",
+			 op->update_access ? ", meanwhile " : "");
+		if (!op->update_access)
+			break;
+		/* The access made while the update is in progress. */
+		__attribute__((fallthrough));
 	case DIFF_ACCESS:
-		snprintf(buf, size, "vcpu%u access gva=%#llx %s cpl=%u ac=%u", op->vcpu, (unsigned long long)op->addr,
+		snprintf(buf + strlen(buf), size - strlen(buf), "vcpu%u access gva=%#llx %s cpl=%u ac=%u", op->vcpu,
+			 (unsigned long long)op->addr,
 			 op->access == WALK_WRITE ? "write" : op->access == WALK_FETCH ? "fetch" : "read", op->cpl, op->ac);
 		if (op->access == WALK_WRITE)
 			snprintf(buf + strlen(buf), size - strlen(buf), " len=%u value=%#llx", op->len,

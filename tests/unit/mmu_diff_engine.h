@@ -30,9 +30,13 @@ enum diff_op_kind {
 	DIFF_SET_MODE,		/* switch to paging mode addr, address space value */
 	DIFF_ZAP_ALL,
 	DIFF_UNPROTECT,		/* mmu_unprotect_gfn(addr) */
-	DIFF_MEMSLOT_CHANGED,	/* mmu_memslot_removed(addr) for a slot that comes back unchanged */
+	DIFF_MEMSLOT_CHANGED,	/* a memslot update: mmu_memslot_removed(addr) for a slot that comes back unchanged */
+	DIFF_MEMSLOT_UPDATE,	/* a memslot update doing slot_op, with an access (the DIFF_ACCESS fields) meanwhile if update_access */
 	DIFF_OP_KINDS,
 };
+
+/* What a DIFF_MEMSLOT_UPDATE does to the slots besides advancing the generation (nothing when slot 1 is already so). */
+enum diff_slot_op { SLOT_OP_NONE, SLOT_OP_REMOVE, SLOT_OP_RESTORE, SLOT_OPS };
 
 enum diff_toggle { TOGGLE_WP, TOGGLE_NXE, TOGGLE_SMEP, TOGGLE_SMAP, TOGGLE_PSE, TOGGLE_PGE, DIFF_TOGGLES };
 
@@ -45,6 +49,8 @@ struct diff_op {
 	uint8_t ac;		/* ACCESS: EFLAGS.AC */
 	uint8_t len;		/* ACCESS (write), GUEST_WRITE: bytes stored */
 	uint8_t emulate;	/* GUEST_WRITE: through mmu_emulated_write even when not write-protected */
+	uint8_t slot_op;	/* MEMSLOT_UPDATE: enum diff_slot_op */
+	uint8_t update_access;	/* MEMSLOT_UPDATE: the access is made while the update is in progress */
 	uint64_t addr;
 	uint64_t value;
 };
@@ -89,6 +95,10 @@ struct diff_counts {
 	uint64_t via_tlb_or_walk, via_emulation;
 	uint64_t emulated_writes, plain_writes;	/* guest table edits */
 	uint64_t retries, no_memory, pdpte_gp;
+	uint64_t mmio_fast;			/* accesses the MMIO fast path served */
+	uint64_t mmio_stale_to_ram;		/* accesses that met a stale MMIO spte whose gfn is RAM now */
+	uint64_t mmio_created_in_update;	/* accesses that made an MMIO spte while an update was in progress */
+	uint64_t generation_bumps, slot_changes, update_accesses;
 };
 
 struct diff_engine {
@@ -111,6 +121,8 @@ struct diff_engine {
 	uint64_t recent[8];			/* linear addresses accessed lately, by any vCPU */
 	unsigned recent_next;
 	bool recent_reused;			/* the last pick_gva() came from recent */
+	uint64_t recent_mmio[8];		/* linear addresses whose access gave MMIO lately: the fast path's cases */
+	unsigned recent_mmio_next;
 	uint64_t data_pages[DIFF_DATA_PAGES];	/* gpas mapped from many places */
 
 	struct diff_op log[DIFF_LOG];

@@ -75,6 +75,41 @@ void sim_init(struct sim *s, uint64_t slot0_pages, uint64_t slot1_base_gfn, uint
 	pool_init(&s->low, SIM_LOW_POOL_BASE);
 	pool_init(&s->high, SIM_HIGH_POOL_BASE);
 	s->alloc_rng = seed;
+	s->memslot_generation = MEMSLOT_GEN_INITIAL;
+}
+
+uint64_t mmu_host_memslot_generation(struct mmu *mmu)
+{
+	return sim_of(mmu)->memslot_generation;
+}
+
+void sim_memslot_update_begin(struct sim *s)
+{
+	if (s->memslot_generation & MEMSLOT_GEN_UPDATE_IN_PROGRESS)
+		sim_break(s, "memslot update begun while one is in progress");
+	s->memslot_generation |= MEMSLOT_GEN_UPDATE_IN_PROGRESS;
+}
+
+bool sim_memslot_update_end(struct sim *s)
+{
+	if (!(s->memslot_generation & MEMSLOT_GEN_UPDATE_IN_PROGRESS))
+		sim_break(s, "memslot update ended while none is in progress");
+	s->memslot_generation = (s->memslot_generation & ~MEMSLOT_GEN_UPDATE_IN_PROGRESS) + 1;
+	return mmu_mmio_generation_changed(&s->mmu, s->memslot_generation);
+}
+
+void sim_slot_remove(struct sim *s, unsigned id)
+{
+	if (!(s->memslot_generation & MEMSLOT_GEN_UPDATE_IN_PROGRESS))
+		sim_break(s, "slot %u removed outside a memslot update", id);
+	s->slots[id].removed = true;
+}
+
+void sim_slot_restore(struct sim *s, unsigned id)
+{
+	if (!(s->memslot_generation & MEMSLOT_GEN_UPDATE_IN_PROGRESS))
+		sim_break(s, "slot %u restored outside a memslot update", id);
+	s->slots[id].removed = false;
 }
 
 void sim_destroy(struct sim *s)
@@ -175,6 +210,8 @@ static const struct sim_slot *slot_of_gfn(const struct sim *s, uint64_t gfn, uns
 	unsigned i;
 
 	for (i = 0; i < s->nr_slots; i++) {
+		if (s->slots[i].removed)
+			continue;
 		if (gfn >= s->slots[i].base_gfn && gfn - s->slots[i].base_gfn < s->slots[i].npages) {
 			*id = i;
 			return &s->slots[i];
@@ -224,6 +261,8 @@ bool sim_host_pa_to_gpa(const struct sim *s, uint64_t host_pa, uint64_t *gpa)
 	for (i = 0; i < s->nr_slots; i++) {
 		const struct sim_slot *ss = &s->slots[i];
 
+		if (ss->removed)
+			continue;
 		if (host_pa >= ss->host_pa && host_pa - ss->host_pa < ss->npages * PAGE_SIZE) {
 			*gpa = ss->base_gfn * PAGE_SIZE + (host_pa - ss->host_pa);
 			return true;
@@ -378,9 +417,11 @@ static enum sim_cpu_result walk_shadow(struct sim_vcpu *sv, const struct guest_p
 			return SIM_CPU_FAULT;
 		}
 		large = (level == 2 || (level == 3 && four_level)) && (spte & GPTE_LARGE);
+		/* Reserved bits fault before any permission is looked at, whatever the access (SDM 4.7). */
 		if ((spte & rsvd) || (level == 4 && (spte & GPTE_LARGE)) ||
 		    (large && (spte & bits(13, level == 3 ? 29 : 20)))) {
 			*error_code = fault_code(access) | PFERR_PRESENT | PFERR_RSVD;
+			sv->nr_rsvd_faults++;
 			return SIM_CPU_FAULT;
 		}
 		writable = writable && (spte & SPTE_WRITABLE);

@@ -21,6 +21,7 @@ struct sim_slot {
 	uint64_t base_gfn, npages;
 	uint64_t host_pa;
 	uint8_t *mem;
+	bool removed;		/* not guest RAM now (sim_slot_remove); mem keeps its contents for sim_slot_restore */
 };
 
 /* A cached translation: what the CPU keeps of a successful walk (SDM 4.10.2.2), for one 4 KiB linear page. */
@@ -43,6 +44,7 @@ struct sim_vcpu {
 	uint64_t inject_cr2;
 	uint32_t inject_error_code;
 	uint64_t nr_flush_all, nr_flush_gva, nr_reload;
+	uint64_t nr_rsvd_faults;	/* #PF with RSVD the CPU raised (MMIO sptes) */
 };
 
 struct sim_pool {
@@ -56,7 +58,9 @@ struct sim_pool {
 struct sim {
 	struct mmu mmu;		/* first: the hooks get back to sim from it */
 	struct sim_slot slots[SIM_MAX_SLOTS];
-	unsigned nr_slots;
+	unsigned nr_slots;		/* slots set up, removed ones included */
+	/* The memslot generation (mmu/spte.h): starts at MEMSLOT_GEN_INITIAL, advanced by sim_memslot_update_end(). */
+	uint64_t memslot_generation;
 	struct sim_pool low, high;
 	unsigned pages_in_use;
 	/* Allocation failure injection: each allocation fails with this chance in 1000. */
@@ -78,6 +82,19 @@ void *sim_ram_alloc(uint64_t bytes);
 void sim_ram_free(void *p, uint64_t bytes);
 
 void sim_break(struct sim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * A memslot change as the VMM makes one: update_begin sets the
+ * update-in-progress bit; the caller changes the slots (sim_slot_remove after
+ * mmu_memslot_removed, sim_slot_restore); update_end clears the bit, advances
+ * the generation and calls mmu_mmio_generation_changed(), returning what it
+ * returned (true: the stored bits wrapped and everything was zapped).
+ */
+void sim_memslot_update_begin(struct sim *s);
+bool sim_memslot_update_end(struct sim *s);
+/* Slot id stops being guest RAM (its contents are kept), or becomes RAM again with them. */
+void sim_slot_remove(struct sim *s, unsigned id);
+void sim_slot_restore(struct sim *s, unsigned id);
 
 /* Host pointer to guest RAM [gpa, gpa + len) within one slot, or NULL. */
 void *sim_guest_ptr(struct sim *s, uint64_t gpa, uint64_t len);

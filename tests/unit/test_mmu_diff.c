@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "mmu/spte.h"
 #include "tests/unit/mmu_diff_engine.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -300,10 +301,18 @@ static void test_diff_modes(void **state)
 		if (!selected(&configs[i]))
 			continue;
 		run_diff(&configs[i], nops, &r);
-		printf("diff: %-15s %6llu ops %6llu checks: %llu translated, %llu faults, %llu MMIO, %llu emulated\n",
+		printf("diff: %-15s %6llu ops %6llu checks: %llu translated, %llu faults, %llu MMIO (%llu fast), "
+		       "%llu emulated, %llu generation wraps\n",
 		       configs[i].name, (unsigned long long)r.n.ops, (unsigned long long)r.n.checks,
 		       (unsigned long long)r.n.translated, (unsigned long long)r.n.faulted,
-		       (unsigned long long)r.n.mmio, (unsigned long long)r.n.via_emulation);
+		       (unsigned long long)r.n.mmio, (unsigned long long)r.n.mmio_fast,
+		       (unsigned long long)r.n.via_emulation, (unsigned long long)r.stats.mmio_generation_wraps);
+		/* Every run starts 150 generations before the wrap: the default runs get through it, once. */
+		assert_int_equal(r.stats.mmio_generation_wraps,
+				 ((MEMSLOT_GEN_INITIAL + r.n.generation_bumps) >> MMIO_SPTE_GEN_BITS) -
+				 (MEMSLOT_GEN_INITIAL >> MMIO_SPTE_GEN_BITS));
+		if (nops >= DEFAULT_OPS)
+			assert_true(r.stats.mmio_generation_wraps >= 1);
 		add_stats(&total.stats, &r.stats);
 		add_counts(&total.n, &r.n);
 		total.seconds += r.seconds;
@@ -334,6 +343,25 @@ static void test_diff_coverage(void **state)
 	assert_true(s->pf_fixed > 0 && s->pf_guest > 0 && s->pf_spurious > 0 && s->pf_emulate > 0 && s->pf_mmio > 0);
 	assert_true(s->mmu_shadow_zapped > 0 && s->mmu_pte_write > 0 && s->mmu_flooded > 0 && s->mmu_recycled > 0);
 	assert_true(s->invlpg > 0 && s->root_reuse > 0);
+
+	printf("diff: mmio fast %llu slow %llu created %llu generation_misses %llu invalidations %llu wraps %llu; "
+	       "%llu memslot updates (%llu slot changes, %llu with an access meanwhile, %llu MMIO sptes made then), "
+	       "%llu stale MMIO sptes found RAM\n",
+	       (unsigned long long)s->mmio_fast, (unsigned long long)s->mmio_slow,
+	       (unsigned long long)s->mmio_spte_created, (unsigned long long)s->mmio_generation_misses,
+	       (unsigned long long)s->mmio_invalidations, (unsigned long long)s->mmio_generation_wraps,
+	       (unsigned long long)n->generation_bumps, (unsigned long long)n->slot_changes,
+	       (unsigned long long)n->update_accesses, (unsigned long long)n->mmio_created_in_update,
+	       (unsigned long long)n->mmio_stale_to_ram);
+	/* Every MMIO result came from one of the two paths; the fast one served many, with the access checked. */
+	assert_int_equal(s->pf_mmio, s->mmio_fast + s->mmio_slow);
+	assert_int_equal(n->mmio_fast, s->mmio_fast);
+	assert_true(s->mmio_fast > 1000 && s->mmio_slow > 1000 && s->mmio_spte_created > 1000);
+	assert_true(s->mmio_generation_misses > 100 && n->mmio_stale_to_ram > 10);
+	assert_int_equal(s->mmio_invalidations, n->generation_bumps);
+	assert_true(n->generation_bumps > 150 * ARRAY_SIZE(configs) && n->slot_changes > 100);
+	assert_true(n->mmio_created_in_update > 10);
+	assert_int_equal(s->mmio_generation_wraps, ARRAY_SIZE(configs));
 }
 
 static void test_out_of_memory(void **state)
@@ -467,6 +495,17 @@ static struct diff_op set_op(unsigned vcpu, enum diff_toggle bit, bool value)
 	return (struct diff_op){ .kind = DIFF_TOGGLE, .vcpu = vcpu, .addr = bit, .value = value };
 }
 
+/* A page of slot 0 (below 8 MiB): the scenarios' tables must survive the removal of slot 1. */
+static uint64_t take_slot0_page(struct diff_engine *e, struct diff_src *src)
+{
+	uint64_t gpa;
+
+	do
+		gpa = diff_take_page(e, src);
+	while (gpa >= 8 * 0x100000ull);
+	return gpa;
+}
+
 /* An engine whose two vCPUs run 4-level paging (WP and NX on, SMEP and SMAP off) on an empty PML4 the scenario fills. */
 static struct diff_engine *scenario_start(struct diff_src *src, uint64_t *pml4)
 {
@@ -478,7 +517,7 @@ static struct diff_engine *scenario_start(struct diff_src *src, uint64_t *pml4)
 
 	engine_sources(run_seed(&rc), src, &gen);
 	assert_true(diff_init(e, &rc.cfg, src));
-	*pml4 = diff_take_page(e, src);
+	*pml4 = take_slot0_page(e, src);
 	e->spaces[PAGING_4LEVEL][0] = *pml4;
 	for (v = 0; v < 2; v++) {
 		struct diff_op ops[] = {
@@ -503,7 +542,7 @@ static uint64_t table_for(struct diff_engine *e, struct diff_src *src, uint64_t 
 		uint64_t slot = table + 8 * ((gva >> (12 + 9 * (l - 1))) & 511), entry = diff_peek(e, slot, 8);
 
 		if (!(entry & GPTE_PRESENT)) {
-			entry = diff_take_page(e, src) | PTE_PWU;
+			entry = take_slot0_page(e, src) | PTE_PWU;
 			diff_poke(e, slot, 8, entry);
 		}
 		table = entry & 0xffffffffff000ull;
@@ -673,6 +712,235 @@ static void test_scenario_implicit_smap_access(void **state)
 	free(e);
 }
 
+/* ---- MMIO sptes: the fast path, its access check, generations ---- */
+
+#define MMIO_GPA	0x900000ull	/* in the hole between slot 0 (8 MiB) and slot 1 (16 MiB) */
+
+struct mmio_expect {
+	uint64_t fast, slow, created, misses, faulted;
+};
+
+static void check_mmio(struct diff_engine *e, const struct mmio_expect *x)
+{
+	const struct mmu_stats *s = &e->sim->mmu.stats;
+
+	assert_int_equal(s->mmio_fast, x->fast);
+	assert_int_equal(s->mmio_slow, x->slow);
+	assert_int_equal(s->mmio_spte_created, x->created);
+	assert_int_equal(s->mmio_generation_misses, x->misses);
+	assert_int_equal(e->n.faulted, x->faulted);
+	assert_int_equal(s->pf_mmio, s->mmio_fast + s->mmio_slow);
+}
+
+static struct diff_op ac_op(struct diff_op op)
+{
+	op.ac = 1;
+	return op;
+}
+
+static struct diff_op update_op(enum diff_slot_op slot_op, const struct diff_op *during)
+{
+	struct diff_op op = during ? *during : (struct diff_op){ .kind = 0 };
+
+	op.kind = DIFF_MEMSLOT_UPDATE;
+	op.slot_op = slot_op;
+	op.update_access = during != NULL;
+	return op;
+}
+
+/*
+ * The fast path serves only what the guest's tables allowed when the spte
+ * was made: user accesses need U, writes need W and a dirty gpte (so the
+ * walk that sets D comes first, also under CR0.WP = 0), SMAP needs
+ * EFLAGS.AC, fetches always walk.  Each refusal zaps the spte and the full
+ * path decides; the engine checks every outcome against the reference.
+ */
+static void test_scenario_mmio_access(void **state)
+{
+	struct diff_src src;
+	uint64_t pml4, x = 0x600000, y = 0x602000, z = 0x604000;
+	struct diff_engine *e = scenario_start(&src, &pml4);
+	struct mmio_expect m = { 0 };
+
+	(void)state;
+	set_pte(e, &src, pml4, x, MMIO_GPA | PTE_PWU | GPTE_ACCESSED);			/* user, writable, clean */
+	set_pte(e, &src, pml4, y, (MMIO_GPA + 0x1000) | GPTE_PRESENT | GPTE_WRITABLE | GPTE_ACCESSED | GPTE_DIRTY);
+	set_pte(e, &src, pml4, z, (MMIO_GPA + 0x2000) | GPTE_PRESENT | GPTE_USER | GPTE_ACCESSED | GPTE_DIRTY);
+
+	scenario_op(e, access_op(0, x + 8, 0, 0));
+	m.slow = m.created = 1;
+	check_mmio(e, &m);
+	scenario_op(e, access_op(0, x + 16, 0, 0));
+	m.fast = 1;
+	check_mmio(e, &m);
+	assert_int_equal(e->vcpus[0]->nr_rsvd_faults, 1);
+	scenario_op(e, access_op(0, x, WALK_WRITE, 0));	/* clean: the walk must set D */
+	m.slow = m.created = 2;
+	check_mmio(e, &m);
+	scenario_op(e, access_op(0, x, WALK_WRITE, 0));
+	scenario_op(e, access_op(0, x, 0, 3));
+	m.fast = 3;
+	check_mmio(e, &m);
+	scenario_op(e, access_op(0, x, WALK_FETCH, 0));	/* never fast */
+	m.slow = m.created = 3;
+	scenario_op(e, access_op(1, x, 0, 0));		/* the other vCPU, same root */
+	m.fast = 4;
+	check_mmio(e, &m);
+
+	scenario_op(e, access_op(0, y, 0, 0));		/* supervisor page */
+	m.slow = m.created = 4;
+	scenario_op(e, access_op(0, y, 0, 3));		/* refused, zapped, and the guest's #PF */
+	m.faulted = 1;
+	check_mmio(e, &m);
+	scenario_op(e, access_op(0, y, 0, 0));
+	m.slow = m.created = 5;
+	check_mmio(e, &m);
+
+	scenario_op(e, access_op(0, z, 0, 0));		/* read-only page */
+	m.slow = m.created = 6;
+	scenario_op(e, access_op(0, z, WALK_WRITE, 0));	/* CR0.WP = 1: the guest's #PF */
+	m.faulted = 2;
+	check_mmio(e, &m);
+	scenario_op(e, set_op(0, TOGGLE_WP, 0));
+	scenario_op(e, access_op(0, z, WALK_WRITE, 0));	/* WP = 0 allows it, through the walk every time */
+	scenario_op(e, access_op(0, z, WALK_WRITE, 0));
+	m.slow = m.created = 8;
+	check_mmio(e, &m);
+	scenario_op(e, set_op(0, TOGGLE_WP, 1));
+
+	scenario_op(e, set_op(0, TOGGLE_SMAP, 1));
+	scenario_op(e, access_op(0, x, 0, 0));		/* SMAP, AC = 0: the guest's #PF */
+	m.faulted = 3;
+	scenario_op(e, ac_op(access_op(0, x, 0, 0)));
+	m.slow = m.created = 9;
+	scenario_op(e, ac_op(access_op(0, x, 0, 0)));
+	m.fast = 5;
+	check_mmio(e, &m);
+	scenario_op(e, access_op(0, x, 0, 0));		/* AC = 0 again: refused, the guest's #PF */
+	m.faulted = 4;
+	scenario_op(e, access_op(0, x, 0, 3));
+	m.slow = m.created = 10;
+	scenario_op(e, access_op(0, x, 0, 3));
+	m.fast = 6;
+	check_mmio(e, &m);
+	assert_int_equal(e->sim->mmu.stats.pf_guest, 4);
+	assert_true(diff_destroy(e));
+	free(e);
+}
+
+/* A page of slot 1 (16 MiB up), which memslot updates remove and restore. */
+static uint64_t take_slot1_page(struct diff_engine *e, struct diff_src *src)
+{
+	uint64_t gpa;
+
+	do
+		gpa = diff_take_page(e, src);
+	while (gpa < 16 * 0x100000ull);
+	return gpa;
+}
+
+/*
+ * Generations: an spte made while an update is in progress never matches,
+ * a bump makes every spte stale at once, and a stale spte whose gfn is RAM
+ * again gives way to a RAM spte, also when it was made from the old slots
+ * during the very update that brought the RAM back.
+ */
+static void test_scenario_mmio_generations(void **state)
+{
+	struct diff_src src;
+	uint64_t pml4, x = 0x600000, w = 0x608000;
+	struct diff_engine *e = scenario_start(&src, &pml4);
+	struct mmio_expect m = { 0 };
+	struct diff_op read_x = access_op(0, x, 0, 3), read_w = access_op(0, w, 0, 3);
+	uint64_t gen0 = e->sim->memslot_generation;
+
+	(void)state;
+	set_pte(e, &src, pml4, x, MMIO_GPA | PTE_PWU | GPTE_ACCESSED | GPTE_DIRTY);
+	set_pte(e, &src, pml4, w, take_slot1_page(e, &src) | PTE_PWU | GPTE_ACCESSED | GPTE_DIRTY);
+
+	scenario_op(e, read_x);
+	scenario_op(e, read_x);
+	m.slow = m.created = m.fast = 1;
+	check_mmio(e, &m);
+	scenario_op(e, update_op(SLOT_OP_NONE, &read_x));	/* in progress: stale, remade, still stale after */
+	m.misses = 1;
+	m.slow = m.created = 2;
+	check_mmio(e, &m);
+	scenario_op(e, read_x);
+	m.misses = 2;
+	m.slow = m.created = 3;
+	scenario_op(e, read_x);
+	m.fast = 2;
+	check_mmio(e, &m);
+	scenario_op(e, update_op(SLOT_OP_NONE, NULL));		/* touches nothing, but x's spte is stale */
+	scenario_op(e, read_x);
+	m.misses = 3;
+	m.slow = m.created = 4;
+	check_mmio(e, &m);
+
+	scenario_op(e, update_op(SLOT_OP_REMOVE, NULL));
+	scenario_op(e, read_w);
+	scenario_op(e, read_w);
+	m.slow = m.created = 5;
+	m.fast = 3;
+	check_mmio(e, &m);
+	scenario_op(e, update_op(SLOT_OP_RESTORE, NULL));
+	scenario_op(e, read_w);					/* stale, and RAM now */
+	m.misses = 4;
+	check_mmio(e, &m);
+	assert_int_equal(e->n.mmio_stale_to_ram, 1);
+
+	scenario_op(e, update_op(SLOT_OP_REMOVE, NULL));
+	scenario_op(e, read_w);
+	m.slow = m.created = 6;
+	scenario_op(e, update_op(SLOT_OP_RESTORE, &read_w));	/* made from the old slots while the RAM comes back */
+	m.slow = m.created = 7;
+	m.misses = 5;
+	check_mmio(e, &m);
+	scenario_op(e, read_w);
+	m.misses = 6;
+	check_mmio(e, &m);
+	assert_int_equal(e->n.mmio_stale_to_ram, 2);
+	assert_int_equal(e->n.translated, 2);
+	assert_int_equal(e->sim->memslot_generation, gen0 + 6);
+	assert_int_equal(e->sim->mmu.stats.mmio_invalidations, 6);
+	assert_true(diff_destroy(e));
+	free(e);
+}
+
+/* mmio_caching = false: every MMIO access walks, no spte is made, and an RSVD fault is a VMM bug. */
+static void test_scenario_mmio_caching_off(void **state)
+{
+	struct diff_src src;
+	uint64_t pml4, x = 0x600000, r = 0x602000, gpa;
+	struct diff_engine *e = scenario_start(&src, &pml4);
+	struct sim_vcpu *sv = e->vcpus[0];
+	struct mmio_expect m = { 0 };
+
+	(void)state;
+	e->sim->mmu.mmio_caching = false;
+	set_pte(e, &src, pml4, x, MMIO_GPA | PTE_PWU | GPTE_ACCESSED | GPTE_DIRTY);
+	set_pte(e, &src, pml4, r, take_slot0_page(e, &src) | PTE_PWU | GPTE_ACCESSED | GPTE_DIRTY);
+	scenario_op(e, access_op(0, x, 0, 0));
+	scenario_op(e, access_op(0, x, WALK_WRITE, 0));
+	scenario_op(e, access_op(0, x, 0, 3));
+	m.slow = 3;
+	check_mmio(e, &m);
+	assert_int_equal(sv->nr_rsvd_faults, 0);
+	assert_int_equal(mmu_page_fault(&sv->v, x, PFERR_PRESENT | PFERR_RSVD, 0, false, &gpa), MMU_PF_BAD_FAULT);
+
+	/* With caching on, RSVD on a RAM spte is a bug too; on a zapped spte the full path rebuilds it. */
+	e->sim->mmu.mmio_caching = true;
+	scenario_op(e, access_op(0, r, 0, 0));
+	assert_int_equal(mmu_page_fault(&sv->v, r, PFERR_PRESENT | PFERR_RSVD, 0, false, &gpa), MMU_PF_BAD_FAULT);
+	scenario_op(e, access_op(0, x, 0, 0));
+	mmu_zap_all(&e->sim->mmu);
+	assert_int_equal(mmu_page_fault(&sv->v, x, PFERR_PRESENT | PFERR_RSVD, 0, false, &gpa), MMU_PF_MMIO);
+	assert_int_equal(gpa, MMIO_GPA);
+	assert_true(diff_destroy(e));
+	free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -687,6 +955,9 @@ int main(void)
 		cmocka_unit_test(test_scenario_spurious_fault),
 		cmocka_unit_test(test_scenario_wp0_smap_supervisor_page),
 		cmocka_unit_test(test_scenario_implicit_smap_access),
+		cmocka_unit_test(test_scenario_mmio_access),
+		cmocka_unit_test(test_scenario_mmio_generations),
+		cmocka_unit_test(test_scenario_mmio_caching_off),
 	};
 
 	printf("diff: MMU_DIFF_SEED=%llu MMU_DIFF_OPS=%llu\n", (unsigned long long)env_u64("MMU_DIFF_SEED", DEFAULT_SEED),
