@@ -43,6 +43,10 @@ static const struct option_value mmu_values[] = {
 	{ "ept", MMU_MODE_EPT }, { "shadow", MMU_MODE_SHADOW }, { NULL, 0 },
 };
 
+static const struct option_value bool_values[] = {
+	{ "0", 0 }, { "1", 1 }, { NULL, 0 },
+};
+
 _Static_assert(sizeof(enum log_level) == sizeof(int) && sizeof(enum crash_kind) == sizeof(int) &&
 	       sizeof(enum mmu_mode) == sizeof(int),
 	       "boot option fields are stored as int");
@@ -57,6 +61,7 @@ static const struct boot_option boot_option_table[] = {
 	{ "watchdog", OPTION_COUNT, NULL, offsetof(struct boot_options, watchdog_cycles), 0,
 	  UINT64_MAX, "TSC cycles, e.g. 500M or 30G; 0 turns it off" },
 	{ "mmu", OPTION_ENUM, mmu_values, offsetof(struct boot_options, mmu), 0, 0, NULL },
+	{ "mmio_caching", OPTION_ENUM, bool_values, offsetof(struct boot_options, mmio_caching), 0, 0, NULL },
 };
 
 #define TOKEN_SHOWN_MAX 64	/* longer words are cut in messages */
@@ -69,6 +74,7 @@ void boot_options_default(struct boot_options *opts)
 	opts->guest_mem = GUEST_MEM_DEFAULT;
 	opts->watchdog_cycles = WATCHDOG_DEFAULT;
 	opts->mmu = MMU_MODE_AUTO;
+	opts->mmio_caching = 1;
 }
 
 static bool is_space(char c)

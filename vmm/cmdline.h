@@ -34,6 +34,7 @@ struct boot_options {
 	uint64_t guest_mem;		/* guest_mem=128M: RAM of each guest, K/M/G = 2^10/2^20/2^30 */
 	uint64_t watchdog_cycles;	/* watchdog=30G: TSC cycles a guest may run, K/M/G = 10^3/10^6/10^9; 0 = off */
 	enum mmu_mode mmu;		/* mmu=ept|shadow */
+	int mmio_caching;		/* mmio_caching=0|1: MMIO sptes and their fast path (default 1) */
 };
 
 void boot_options_default(struct boot_options *opts);

@@ -15,6 +15,9 @@
 
 _Static_assert((GUEST_MEM_MAX >> 12) <= MMU_MAX_MEMSLOT_PAGES, "guest RAM is one memslot the shadow MMU can map");
 
+/* Shadow MMIO sptes are marked with bit 51 (mmu/spte.h), a reserved physical-address bit only below MAXPHYADDR 52. */
+#define SHADOW_MMIO_MAXPHYADDR_MAX	51
+
 /* Headroom the VMM keeps for itself (page tables, VMCS) when sizing a guest. */
 #define VMM_RESERVE_BYTES	(4ull << 20)
 
@@ -57,13 +60,28 @@ static void print_stats(const struct vm *vm, bool shadow)
 			     s->emulated, s->emulation_failed, m->mmu_cache_miss, m->mmu_shadow_zapped,
 			     m->mmu_pte_write, m->mmu_flooded, m->mmu_recycled, m->invlpg, m->root_reuse,
 			     m->max_rmap_chain, m->rmap_recycled, m->shadow_pages);
-	log_error("stats: guest=%s mmu=%s exits=%lu io=%lu io_string_elements=%lu cpuid=%lu msr=%lu cr=%lu hlt=%lu vmcall=%lu ept_violation=%lu unclaimed_io=%lu%s\n",
+	log_error("stats: guest=%s mmu=%s exits=%lu io=%lu io_string_elements=%lu cpuid=%lu msr=%lu cr=%lu hlt=%lu vmcall=%lu ept_violation=%lu unclaimed_io=%lu"
+		  " mmio_exits=%lu mmio_fast=%lu mmio_slow=%lu mmio_spte_created=%lu mmio_generation_misses=%lu"
+		  " mmio_invalidations=%lu mmio_generation_wraps=%lu%s\n",
 		  vm->name, shadow ? "shadow" : "ept", s->exits, s->io_exits, s->io_string_elements,
 		  s->exits_by_reason[EXIT_REASON_CPUID],
 		  s->exits_by_reason[EXIT_REASON_RDMSR] + s->exits_by_reason[EXIT_REASON_WRMSR],
 		  s->exits_by_reason[EXIT_REASON_CR_ACCESS], s->exits_by_reason[EXIT_REASON_HLT],
 		  s->hypercalls, s->exits_by_reason[EXIT_REASON_EPT_VIOLATION],
-		  vm->io.unclaimed_reads + vm->io.unclaimed_writes, mmu);
+		  vm->io.unclaimed_reads + vm->io.unclaimed_writes,
+		  m->mmio_exits, m->mmio_fast, m->mmio_slow, m->mmio_spte_created, m->mmio_generation_misses,
+		  m->mmio_invalidations, m->mmio_generation_wraps, mmu);
+}
+
+/* The MMU mode guests run in (when the CPU can run them at all). */
+static bool runs_shadow(const struct boot_options *opts)
+{
+	return opts->mmu == MMU_MODE_SHADOW || !vmx_config()->ept_supported;
+}
+
+static bool shadow_mmio_marker_exists(void)
+{
+	return vmx_caps()->maxphyaddr <= SHADOW_MMIO_MAXPHYADDR_MAX;
 }
 
 static int refuse(const char *name, const char *why)
@@ -89,7 +107,7 @@ static int run_module(const struct boot_module *m, const struct boot_options *op
 		return refuse(name, "this CPU lacks VMX controls the VMM needs (see the vmx: lines above)");
 	if (opts->mmu == MMU_MODE_EPT && !vmx_config()->ept_supported)
 		return refuse(name, "mmu=ept needs EPT with unrestricted guest, which this CPU lacks; mmu=shadow runs guests without them");
-	shadow = opts->mmu == MMU_MODE_SHADOW || !vmx_config()->ept_supported;
+	shadow = runs_shadow(opts);
 	if (opts->guest_mem + VMM_RESERVE_BYTES > memory_free_bytes()) {
 		fmt_snprintf(err, sizeof(err), "guest_mem=%luM does not fit: %luM free",
 			     opts->guest_mem >> 20, memory_free_bytes() >> 20);
@@ -98,6 +116,7 @@ static int run_module(const struct boot_module *m, const struct boot_options *op
 
 	vm = vm_create(name, opts->guest_mem, vmx_caps()->maxphyaddr);
 	vm->watchdog_cycles = opts->watchdog_cycles;
+	vm->mmu.mmio_caching = opts->mmio_caching && (!shadow || shadow_mmio_marker_exists());
 	if (elf_load_multiboot((const void *)(uintptr_t)m->start, m->end - m->start, &vm->ram,
 			       &hole, 1, &elf, err, sizeof(err)) ||
 	    multiboot_info_build(&vm->ram, elf.end, m->cmdline, NULL, 0, &mbi, &end, err,
@@ -130,6 +149,9 @@ int run_guests(const struct boot_handover *h, const struct boot_options *opts)
 
 	if (!strcmp(p, "none"))
 		return -1;
+	if (runs_shadow(opts) && opts->mmio_caching && !shadow_mmio_marker_exists())
+		log_error("vmm: mmio: MMIO caching is off: under mmu=shadow it needs a reserved physical-address bit, and MAXPHYADDR is %u\n",
+			  vmx_caps()->maxphyaddr);
 	if (!h->module_count) {
 		if (*p)
 			log_error("vmm: error: guest=%s, but no guest modules were loaded\n", p);

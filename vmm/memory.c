@@ -103,11 +103,22 @@ uint64_t memory_alloc_pages(size_t npages, const char *what)
 	return addr;
 }
 
+uint64_t memory_try_alloc_pages(size_t npages)
+{
+	uint64_t addr = page_alloc_pages(&allocator, npages, 1);
+
+	if (addr)
+		memset(phys_to_virt(addr), 0, npages * PAGE_SIZE);
+	return addr;
+}
+
 uint64_t memory_try_alloc_page(bool below_4g)
 {
-	uint64_t addr = below_4g ? page_alloc_pages_below(&allocator, 1, 1ull << 32)
-				 : page_alloc_pages(&allocator, 1, 1);
+	uint64_t addr;
 
+	if (!below_4g)
+		return memory_try_alloc_pages(1);
+	addr = page_alloc_pages_below(&allocator, 1, 1ull << 32);
 	if (addr)
 		memset(phys_to_virt(addr), 0, PAGE_SIZE);
 	return addr;

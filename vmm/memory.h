@@ -21,6 +21,8 @@ void memory_init(const struct boot_handover *handover);
 uint64_t memory_alloc_pages(size_t npages, const char *what);
 /* One zeroed page (below 4 GiB if asked), or 0: for memory a guest's behaviour decides, whose lack must not end the run. */
 uint64_t memory_try_alloc_page(bool below_4g);
+/* npages zeroed, contiguous pages, or 0 when no such run is free: for a guest's request, whose failure must not end the run. */
+uint64_t memory_try_alloc_pages(size_t npages);
 void memory_free_pages(uint64_t addr, size_t npages);
 uint64_t memory_free_bytes(void);
 

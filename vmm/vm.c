@@ -1,4 +1,4 @@
-/* VM lifecycle: RAM and its memslot, EPT, the standard PC devices, how a guest ends. */
+/* VM lifecycle: RAM and memslots (with the generation rules), EPT, the PC devices and the MMIO test device, how a guest ends. */
 #include <stdarg.h>
 #include "vmm/exit.h"
 #include "vmm/log.h"
@@ -14,6 +14,9 @@
 #define COM1_BASE		0x3f8
 #define ISA_DEBUG_EXIT_BASE	0xf4	/* as QEMU's -device isa-debug-exit,iobase=0xf4,iosize=0x04 */
 #define ISA_DEBUG_EXIT_PORTS	4
+
+/* Free host memory a guest's HC_MEMSLOT_ADD must leave for the VMM's own needs (EPT, shadow pages come from it). */
+#define VM_HOST_RESERVE_BYTES	(8ull << 20)
 
 static uint64_t pages_for(uint64_t bytes)
 {
@@ -84,22 +87,202 @@ static void attach_devices(struct vm *vm)
 	    io_bus_register(&vm->io, pic_device(&vm->pic, PIC_MASTER)) ||
 	    io_bus_register(&vm->io, pic_device(&vm->pic, PIC_SLAVE)))
 		panic("the standard devices overlap on the I/O bus");
+	mmio_bus_init(&vm->mmio);
+	mmio_testdev_init(&vm->testdev, MMIO_TESTDEV_BASE);
+	if (mmio_bus_register(&vm->mmio, mmio_testdev_device(&vm->testdev)))
+		panic("the MMIO test device does not fit on the MMIO bus");
 }
 
-int vm_memslot_add(struct vm *vm, uint64_t gpa, uint64_t bytes, uint64_t host_pa)
+static void no_memory(const char *what)
+{
+	log_error("vmm: error: out of memory for %s\n", what);
+	vmm_exit(VMM_STATUS_NO_MEMORY);
+}
+
+/*
+ * The generation rules of mmu/spte.h.  Between begin_change() and
+ * end_change() the generation has MEMSLOT_GEN_UPDATE_IN_PROGRESS set, so an
+ * MMIO spte made then (none is: one vCPU, changes happen in its exits) could
+ * never look current.  end_change() completes the change and makes every
+ * MMIO spte stale at once; when the stored bits wrap, the MMU has zapped
+ * its shadow pages and the EPT's MMIO entries must go too, or an old one
+ * could match the new generation.
+ */
+static void begin_change(struct vm *vm)
+{
+	vm->memslot_generation |= MEMSLOT_GEN_UPDATE_IN_PROGRESS;
+}
+
+static void end_change(struct vm *vm)
+{
+	vm->memslot_generation = (vm->memslot_generation & ~MEMSLOT_GEN_UPDATE_IN_PROGRESS) + 1;
+	if (mmu_mmio_generation_changed(&vm->mmu, vm->memslot_generation)) {
+		ept_drop_mmio(&vm->ept);
+		ept_flush(&vm->ept);
+	}
+}
+
+/* [gpa, gpa + bytes): page-aligned, nonempty, below 2^MAXPHYADDR (and what 4-level EPT covers); no sum wraps. */
+static bool gpa_range_ok(const struct vm *vm, uint64_t gpa, uint64_t bytes)
+{
+	unsigned bits = vm->maxphyaddr < EPT_GPA_BITS ? vm->maxphyaddr : EPT_GPA_BITS;
+	uint64_t limit = 1ull << bits;
+
+	return !((gpa | bytes) & (PAGE_SIZE - 1)) && bytes && gpa < limit && bytes <= limit - gpa;
+}
+
+/* True when [gpa, gpa + bytes) overlaps a used memslot other than skip (VM_MAX_MEMSLOTS: none skipped). */
+static bool overlaps_memslot(const struct vm *vm, uint64_t gpa, uint64_t bytes, unsigned skip)
+{
+	uint64_t first = gpa / PAGE_SIZE, last = first + bytes / PAGE_SIZE - 1;
+	unsigned i;
+
+	for (i = 0; i < VM_MAX_MEMSLOTS; i++) {
+		const struct memslot *m = &vm->memslots[i];
+
+		if (i != skip && m->used && first <= m->base_gfn + m->npages - 1 && m->base_gfn <= last)
+			return true;
+	}
+	return false;
+}
+
+const struct memslot *vm_memslot_of(const struct vm *vm, uint64_t gfn)
 {
 	unsigned i;
 
-	for (i = 0; i < VM_MAX_MEMSLOTS && vm->memslots[i].used; i++)
-		;
-	/* The shadow MMU keeps gfn rmaps for this many pages of a memslot and no more. */
-	if (i == VM_MAX_MEMSLOTS || (gpa | bytes | host_pa) & (PAGE_SIZE - 1) || !bytes ||
-	    bytes / PAGE_SIZE > MMU_MAX_MEMSLOT_PAGES)
-		return -1;
-	vm->memslot_generation |= MEMSLOT_GENERATION_UPDATE_IN_PROGRESS;
-	vm->memslots[i] = (struct memslot){ gpa / PAGE_SIZE, bytes / PAGE_SIZE, host_pa, true };
+	for (i = 0; i < VM_MAX_MEMSLOTS; i++) {
+		const struct memslot *m = &vm->memslots[i];
+
+		if (m->used && gfn >= m->base_gfn && gfn - m->base_gfn < m->npages)
+			return m;
+	}
+	return NULL;
+}
+
+/* Installs a checked range into free slot id: one memslot change.  VM_ENOMEM (nothing changed) without EPT tables. */
+static int slot_install(struct vm *vm, unsigned id, uint64_t gpa, uint64_t bytes, uint64_t host_pa)
+{
+	/* Every table first, so that the change below cannot fail half-way. */
+	if (!ept_prepare(&vm->ept, gpa, bytes))
+		return VM_ENOMEM;
+	begin_change(vm);
+	vm->memslots[id] = (struct memslot){ gpa / PAGE_SIZE, bytes / PAGE_SIZE, host_pa, true };
+	/* Over any MMIO entries there: RAM hides the device from now on. */
 	ept_map(&vm->ept, gpa, host_pa, bytes);
-	vm->memslot_generation = (vm->memslot_generation & ~MEMSLOT_GENERATION_UPDATE_IN_PROGRESS) + 1;
+	end_change(vm);
+	return 0;
+}
+
+static int free_slot(const struct vm *vm)
+{
+	int i;
+
+	for (i = 1; i < VM_MAX_MEMSLOTS; i++)
+		if (!vm->memslots[i].used)
+			return i;
+	return -1;
+}
+
+int vm_memslot_create(struct vm *vm, uint64_t gpa, uint64_t bytes)
+{
+	uint64_t host_pa;
+	int id, r;
+
+	if (!gpa_range_ok(vm, gpa, bytes) || bytes > VM_GUEST_SLOT_MAX_BYTES ||
+	    bytes / PAGE_SIZE > MMU_MAX_MEMSLOT_PAGES || overlaps_memslot(vm, gpa, bytes, VM_MAX_MEMSLOTS))
+		return VM_EINVAL;
+	id = free_slot(vm);
+	if (id < 0)
+		return VM_ENOSPC;
+	/*
+	 * The guest decides how much it asks for: a cap, and room left for the
+	 * VMM's own allocations (which end the run when they fail).
+	 */
+	if (bytes > VM_GUEST_SLOTS_MAX_BYTES - vm->guest_slot_bytes ||
+	    memory_free_bytes() < bytes + VM_HOST_RESERVE_BYTES)
+		return VM_ENOMEM;
+	host_pa = memory_try_alloc_pages(bytes / PAGE_SIZE);	/* zeroed */
+	if (!host_pa)
+		return VM_ENOMEM;
+	r = slot_install(vm, (unsigned)id, gpa, bytes, host_pa);
+	if (r) {
+		memory_free_pages(host_pa, bytes / PAGE_SIZE);
+		return r;
+	}
+	vm->guest_slot_bytes += bytes;
+	return id;
+}
+
+/* A slot id the guest may change: VM_EPERM for slot 0, VM_EINVAL for no such slot. */
+static int check_guest_slot(const struct vm *vm, uint64_t id)
+{
+	if (id == 0)
+		return VM_EPERM;
+	if (id >= VM_MAX_MEMSLOTS || !vm->memslots[id].used)
+		return VM_EINVAL;
+	return 0;
+}
+
+/* Before a slot leaves its place: no shadow page, rmap or EPT entry may keep mapping its frames. */
+static void slot_unmap(struct vm *vm, unsigned id)
+{
+	const struct memslot *m = &vm->memslots[id];
+
+	mmu_memslot_removed(&vm->mmu, id);
+	ept_unmap(&vm->ept, m->base_gfn * PAGE_SIZE, m->npages * PAGE_SIZE);
+	ept_flush(&vm->ept);
+}
+
+int vm_memslot_delete(struct vm *vm, uint64_t id)
+{
+	int r = check_guest_slot(vm, id);
+	struct memslot *m;
+
+	if (r)
+		return r;
+	m = &vm->memslots[id];
+	begin_change(vm);
+	slot_unmap(vm, (unsigned)id);
+	memory_free_pages(m->host_pa, m->npages);
+	vm->guest_slot_bytes -= m->npages * PAGE_SIZE;
+	*m = (struct memslot){ 0, 0, 0, false };
+	end_change(vm);
+	return 0;
+}
+
+int vm_memslot_move(struct vm *vm, uint64_t id, uint64_t new_gpa)
+{
+	int r = check_guest_slot(vm, id);
+	struct memslot *m;
+	uint64_t bytes;
+
+	if (r)
+		return r;
+	m = &vm->memslots[id];
+	bytes = m->npages * PAGE_SIZE;
+	/* It may overlap where it is now, never another slot. */
+	if (!gpa_range_ok(vm, new_gpa, bytes) || overlaps_memslot(vm, new_gpa, bytes, (unsigned)id))
+		return VM_EINVAL;
+	if (!ept_prepare(&vm->ept, new_gpa, bytes))
+		return VM_ENOMEM;
+	begin_change(vm);
+	slot_unmap(vm, (unsigned)id);
+	m->base_gfn = new_gpa / PAGE_SIZE;
+	ept_map(&vm->ept, new_gpa, m->host_pa, bytes);
+	end_change(vm);
+	return 0;
+}
+
+int vm_testdev_move(struct vm *vm, uint64_t base)
+{
+	/*
+	 * MMIO sptes only say "no RAM here": which device answers is looked up
+	 * on the bus at every access, so moving a device changes no memslot
+	 * and needs no generation bump.
+	 */
+	if (!gpa_range_ok(vm, base, MMIO_TESTDEV_SIZE) ||
+	    mmio_bus_move(&vm->mmio, mmio_testdev_device(&vm->testdev), base))
+		return VM_EINVAL;
 	return 0;
 }
 
@@ -137,12 +320,19 @@ struct vm *vm_create(const char *name, uint64_t ram_bytes, unsigned maxphyaddr)
 	ram_pa = memory_alloc_pages(ram_bytes / PAGE_SIZE, "guest RAM (lower guest_mem=)");
 	vm->ram.host = phys_to_virt(ram_pa);
 	vm->ram.size = ram_bytes;
-	ept_init(&vm->ept);
-	mmu_init(&vm->mmu, maxphyaddr, shadow_page_limit(ram_bytes));
+	vm->maxphyaddr = maxphyaddr;
+	vm->memslot_generation = MEMSLOT_GEN_INITIAL;
+	if (!ept_init(&vm->ept))
+		no_memory("an EPT PML4");
+	if (!mmu_init(&vm->mmu, maxphyaddr, shadow_page_limit(ram_bytes)))
+		no_memory("the shadow MMU");
 	/* Firmware can hide NX (XD disabled); then no spte may use it. */
 	vm->mmu.host_nx = cpuid(0x80000001, 0).edx & CPUID_80000001_EDX_NX;
-	if (vm_memslot_add(vm, 0, ram_bytes, ram_pa))
-		panic("no memslot for guest RAM");
+	/* The shadow MMU keeps gfn rmaps for this many pages of a memslot and no more (guest_run.c checks guest_mem=). */
+	if (ram_bytes / PAGE_SIZE > MMU_MAX_MEMSLOT_PAGES)
+		panic("guest RAM of %lu bytes is more than one memslot maps", ram_bytes);
+	if (slot_install(vm, 0, 0, ram_bytes, ram_pa))
+		no_memory("the EPT tables of guest RAM");
 	attach_devices(vm);
 	return vm;
 }

@@ -1,4 +1,4 @@
-/* A VM: memslots, guest RAM, the I/O bus and its devices, and how the guest ended. */
+/* A VM: memslots, guest RAM, the I/O and MMIO buses and their devices, and how the guest ended. */
 #ifndef VMM_VM_H
 #define VMM_VM_H
 
@@ -6,26 +6,36 @@
 #include <stdint.h>
 #include "devices/debug_exit.h"
 #include "devices/io_bus.h"
+#include "devices/mmio_bus.h"
+#include "devices/mmio_testdev.h"
 #include "devices/pic.h"
 #include "devices/post_port.h"
 #include "devices/uart16550.h"
 #include "mmu/mmu.h"
+#include "mmu/spte.h"
 #include "vmm/guest_ram.h"
 #include "vmx/ept.h"
 
 #define VM_MAX_MEMSLOTS		8
 #define VM_NAME_MAX		32
 _Static_assert(VM_MAX_MEMSLOTS <= GFN_RMAP_MAX_SLOTS, "every memslot has gfn rmaps");
+_Static_assert(VM_MAX_MEMSLOTS <= MMU_MAX_MEMSLOTS, "slot ids are the MMU's");
+
+/* Memslots a guest adds with HC_MEMSLOT_ADD: at most this big each, and this much in all. */
+#define VM_GUEST_SLOT_MAX_BYTES	(16ull << 20)
+#define VM_GUEST_SLOTS_MAX_BYTES	(64ull << 20)
+
+/* Results of the memslot calls (the hypercall results of docs/guests.md). */
+#define VM_EPERM	(-1)
+#define VM_ENOMEM	(-12)
+#define VM_EINVAL	(-22)
+#define VM_ENOSPC	(-28)
 
 /*
- * Bit 63 of the memslot generation is set while the memslots change.  The
- * MMIO work keys cached translations to the generation: a value taken while
- * bit 63 is set never equals a completed generation, so nothing cached
- * during an update outlives it.
+ * Guest-physical [base_gfn, base_gfn + npages) backed by host-contiguous
+ * pages at host_pa, which the VM owns (freed with the slot).  Slot 0 is the
+ * guest's main RAM and never changes.  Used slots never overlap.
  */
-#define MEMSLOT_GENERATION_UPDATE_IN_PROGRESS (1ull << 63)
-
-/* Guest-physical [base_gfn, base_gfn + npages) backed by host-contiguous pages at host_pa. */
 struct memslot {
 	uint64_t base_gfn;
 	uint64_t npages;
@@ -48,7 +58,14 @@ struct vcpu;
 struct vm {
 	char name[VM_NAME_MAX];
 	struct memslot memslots[VM_MAX_MEMSLOTS];
+	/*
+	 * mmu/spte.h's generation rules: starts at MEMSLOT_GEN_INITIAL, has
+	 * MEMSLOT_GEN_UPDATE_IN_PROGRESS set while a memslot change is being
+	 * made, and goes up by one with each completed change.
+	 */
 	uint64_t memslot_generation;
+	uint64_t guest_slot_bytes;	/* RAM the guest added by hypercall, now */
+	unsigned maxphyaddr;		/* guest-physical addresses are below 2^maxphyaddr */
 	struct guest_ram ram;		/* memslot 0: RAM from guest-physical 0 */
 	struct ept ept;			/* mmu=ept */
 	struct mmu mmu;			/* shadow tables (mmu=shadow); the guest walker in both modes */
@@ -58,6 +75,8 @@ struct vm {
 	struct debug_exit debug_exit;
 	struct post_port post;
 	struct pic pic;
+	struct mmio_bus mmio;
+	struct mmio_testdev testdev;
 
 	struct vcpu *vcpu;
 	uint64_t watchdog_cycles;	/* 0: no watchdog */
@@ -86,7 +105,30 @@ void vm_console_write(struct vm *vm, const char *text, uint64_t len);
 /* The guest asked to end with value v (isa-debug-exit or HC_EXIT): status (v << 1) | 1. */
 void vm_guest_exit(struct vm *vm, uint32_t v);
 
-/* Adds a RAM memslot; the memslot generation is odd-bit-63 while it changes. */
-int vm_memslot_add(struct vm *vm, uint64_t gpa, uint64_t bytes, uint64_t host_pa);
+/*
+ * The memslot changes a guest asks for by hypercall, each one memslot
+ * change under the generation rules (mmu/spte.h): the EPT and the shadow
+ * MMU drop what mapped a removed or moved slot, and every MMIO spte goes
+ * stale.  Every argument is checked, so a hostile guest gets an error,
+ * never VMM memory.
+ *
+ * vm_memslot_create: zeroed RAM at [gpa, gpa + bytes); bytes a nonzero
+ * multiple of 4 KiB, at most VM_GUEST_SLOT_MAX_BYTES; returns the slot id
+ * (> 0), VM_EINVAL (misaligned, beyond MAXPHYADDR, overlapping a memslot),
+ * VM_ENOSPC (no free slot) or VM_ENOMEM (past VM_GUEST_SLOTS_MAX_BYTES in
+ * all, or the host has no room).
+ * vm_memslot_delete / vm_memslot_move: 0, VM_EPERM for slot 0, VM_EINVAL
+ * for no such slot (or, moving, a bad new gpa as above); a move keeps the
+ * contents; VM_ENOMEM when the host has no EPT table for the new place.
+ */
+int vm_memslot_create(struct vm *vm, uint64_t gpa, uint64_t bytes);
+int vm_memslot_delete(struct vm *vm, uint64_t id);
+int vm_memslot_move(struct vm *vm, uint64_t id, uint64_t new_gpa);
+
+/* Moves the MMIO test device to base (4 KiB-aligned, below MAXPHYADDR): 0 or VM_EINVAL.  Not a memslot change. */
+int vm_testdev_move(struct vm *vm, uint64_t base);
+
+/* The memslot holding gfn, or NULL. */
+const struct memslot *vm_memslot_of(const struct vm *vm, uint64_t gfn);
 
 #endif

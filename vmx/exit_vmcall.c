@@ -9,6 +9,12 @@
 #define HC_PING			0
 #define HC_PUTS			1
 #define HC_EXIT			2
+#define HC_MEMSLOT_ADD		16
+#define HC_MEMSLOT_DELETE	17
+#define HC_MEMSLOT_MOVE		18
+#define HC_MMIO_DEVICE_MOVE	19
+#define HC_MEMSLOT_GENERATION	20
+#define SEG_AR_LONG		(1u << 13)
 #define HC_PING_ANSWER		0x564d4d01	/* "VMM", interface version 1 */
 #define HC_PUTS_MAX		4096
 #define HC_ENOSYS		(-1000)		/* as KVM's -KVM_ENOSYS */
@@ -35,7 +41,8 @@ void handle_vmcall(struct vcpu *v)
 	int64_t result;
 
 	v->vm->stats.hypercalls++;
-	if (!vcpu_long_mode_active(v)) {
+	/* 64-bit arguments in 64-bit mode only (CS.L), as KVM's is_64_bit_hypercall(). */
+	if (!vcpu_long_mode_active(v) || !(vmread(VMCS_GUEST_CS_AR) & SEG_AR_LONG)) {
 		nr &= 0xffffffffull;
 		a0 &= 0xffffffffull;
 		a1 &= 0xffffffffull;
@@ -53,6 +60,22 @@ void handle_vmcall(struct vcpu *v)
 		case HC_EXIT:
 			vm_guest_exit(v->vm, (uint32_t)a0);
 			result = 0;
+			break;
+		/* vm.c checks every argument: ranges against MAXPHYADDR, alignment, sizes, overlaps, slot ids. */
+		case HC_MEMSLOT_ADD:
+			result = vm_memslot_create(v->vm, a0, a1);
+			break;
+		case HC_MEMSLOT_DELETE:
+			result = vm_memslot_delete(v->vm, a0);
+			break;
+		case HC_MEMSLOT_MOVE:
+			result = vm_memslot_move(v->vm, a0, a1);
+			break;
+		case HC_MMIO_DEVICE_MOVE:
+			result = vm_testdev_move(v->vm, a0);
+			break;
+		case HC_MEMSLOT_GENERATION:
+			result = (int64_t)v->vm->memslot_generation;
 			break;
 		default:
 			result = HC_ENOSYS;

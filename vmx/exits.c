@@ -99,25 +99,6 @@ static void handle_undefined_opcode(struct vcpu *v)
 	vcpu_inject_ud(v);
 }
 
-static void handle_ept_violation(struct vcpu *v)
-{
-	vm_end(v->vm, VMM_STATUS_GUEST_UNHANDLED,
-	       "access to guest-physical %#lx where there is neither RAM nor a device (EPT violation, qualification %#lx, rip %#lx)",
-	       vmread(VMCS_GUEST_PHYSICAL_ADDRESS), vmread(VMCS_EXIT_QUALIFICATION),
-	       vmread(VMCS_GUEST_RIP));
-}
-
-static void handle_ept_misconfig(struct vcpu *v)
-{
-	uint64_t gpa = vmread(VMCS_GUEST_PHYSICAL_ADDRESS);
-	int level = 0;
-	uint64_t entry = ept_lookup(&v->vm->ept, gpa, &level);
-
-	vm_end(v->vm, VMM_STATUS_GUEST_UNHANDLED,
-	       "EPT misconfiguration at guest-physical %#lx (level %d entry %#lx): a VMM bug",
-	       gpa, level + 1, entry);
-}
-
 static void handle_preemption_timer(struct vcpu *v)
 {
 	vm_end(v->vm, VMM_STATUS_GUEST_WATCHDOG,

@@ -54,6 +54,11 @@ bool mmu_host_memslot(struct mmu *mmu, uint64_t gfn, struct mmu_memslot *slot)
 	return false;
 }
 
+uint64_t mmu_host_memslot_generation(struct mmu *mmu)
+{
+	return vm_of(mmu)->memslot_generation;
+}
+
 void *mmu_host_guest_ptr(struct mmu *mmu, uint64_t gpa, uint64_t len)
 {
 	return vm_gpa_to_host(vm_of(mmu), gpa, len);

@@ -160,6 +160,7 @@ static void write_controls(struct vcpu *v)
 	vmwrite(VMCS_ENTRY_CONTROLS, v->entry_controls);
 	/* Shadow paging sees every #PF: the CPU raised it on the shadow tables, not the guest's. */
 	vmwrite(VMCS_EXCEPTION_BITMAP, (1u << EXCEPTION_AC) | (v->shadow ? 1u << EXCEPTION_PF : 0));
+	/* PFEC_MASK/MATCH spare nothing here: shadow mode must see every #PF, EPT mode takes no #PF exits. */
 	vmwrite(VMCS_PF_ERROR_CODE_MASK, 0);
 	vmwrite(VMCS_PF_ERROR_CODE_MATCH, 0);
 	vmwrite(VMCS_CR3_TARGET_COUNT, 0);

@@ -169,6 +169,25 @@ static void test_skip_program_name(void **state)
 	assert_string_equal(cmdline_skip_program_name("  build/vmm.elf32   log=warn"), "log=warn");
 }
 
+static void test_mmio_caching(void **state)
+{
+	struct parse_result r;
+
+	(void)state;
+	assert_int_equal(parse("").opts.mmio_caching, 1);
+	assert_int_equal(parse("mmio_caching=0").opts.mmio_caching, 0);
+	assert_int_equal(parse("mmio_caching=0 mmio_caching=1").opts.mmio_caching, 1);
+	assert_int_equal(parse("mmu=shadow mmio_caching=0").opts.mmu, MMU_MODE_SHADOW);
+	r = parse("mmio_caching=yes");
+	assert_int_equal(r.rc, -1);
+	assert_string_equal(r.err, "bad value 'yes' for boot option 'mmio_caching' (expected 0|1)");
+	r = parse("mmio_caching=01");
+	assert_int_equal(r.rc, -1);
+	r = parse("mmio_caching");
+	assert_int_equal(r.rc, -1);
+	assert_string_equal(r.err, "boot option 'mmio_caching' needs a value (mmio_caching=0|1)");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -184,6 +203,7 @@ int main(void)
 		cmocka_unit_test(test_guest_options),
 		cmocka_unit_test(test_bad_numbers_are_refused),
 		cmocka_unit_test(test_skip_program_name),
+		cmocka_unit_test(test_mmio_caching),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

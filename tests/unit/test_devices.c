@@ -1,5 +1,6 @@
-/* Unit tests of the port I/O bus and the emulated devices, driven through the bus as the VMM does. */
+/* Unit tests of the port I/O and MMIO buses and the emulated devices, driven through the buses as the VMM does. */
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -8,6 +9,8 @@
 
 #include "devices/debug_exit.h"
 #include "devices/io_bus.h"
+#include "devices/mmio_bus.h"
+#include "devices/mmio_testdev.h"
 #include "devices/pic.h"
 #include "devices/post_port.h"
 #include "devices/uart16550.h"
@@ -1257,6 +1260,532 @@ static void test_pc_layout_on_one_bus(void **state)
 	assert_int_equal(bus.unclaimed_reads, 1);
 }
 
+/* ---- mmio_bus, with recording devices ---- */
+
+#define MMIO_PROBE_CALLS 32
+
+/* A device that records every call and reads back a per-offset pattern: byte at offset o is 0x40 + o. */
+struct mmio_probe {
+	struct mmio_device dev;
+	unsigned calls;
+	struct {
+		bool write;
+		uint64_t offset;
+		unsigned size;
+		uint64_t value;
+	} call[MMIO_PROBE_CALLS];
+	bool garbage_high;	/* reads set bits above the access size */
+};
+
+static uint64_t mmio_probe_pattern(uint64_t offset, unsigned size)
+{
+	uint64_t v = 0;
+	unsigned i;
+
+	for (i = 0; i < size; i++)
+		v |= (uint64_t)(uint8_t)(0x40 + offset + i) << (8 * i);
+	return v;
+}
+
+static void mmio_probe_record(struct mmio_probe *p, bool write, uint64_t offset, unsigned size, uint64_t value)
+{
+	/* The bus promises the whole access lies inside the device. */
+	assert_true(size == 1 || size == 2 || size == 4 || size == 8);
+	assert_true(offset + size <= p->dev.size);
+	assert_true(p->calls < MMIO_PROBE_CALLS);
+	p->call[p->calls].write = write;
+	p->call[p->calls].offset = offset;
+	p->call[p->calls].size = size;
+	p->call[p->calls].value = value;
+	p->calls++;
+}
+
+static uint64_t mmio_probe_read(void *opaque, uint64_t offset, unsigned size)
+{
+	struct mmio_probe *p = opaque;
+	uint64_t v = mmio_probe_pattern(offset, size);
+
+	mmio_probe_record(p, false, offset, size, 0);
+	if (p->garbage_high && size < 8)
+		v |= ~0ull << (8 * size);
+	return v;
+}
+
+static void mmio_probe_write(void *opaque, uint64_t offset, unsigned size, uint64_t value)
+{
+	mmio_probe_record(opaque, true, offset, size, value);
+}
+
+static void mmio_probe_init(struct mmio_probe *p, uint64_t base, uint64_t size)
+{
+	memset(p, 0, sizeof(*p));
+	p->dev.name = "mmio-probe";
+	p->dev.base = base;
+	p->dev.size = size;
+	p->dev.opaque = p;
+	p->dev.read = mmio_probe_read;
+	p->dev.write = mmio_probe_write;
+}
+
+static uint64_t le_bytes(const uint8_t *b, unsigned n)
+{
+	uint64_t v = 0;
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		v |= (uint64_t)b[i] << (8 * i);
+	return v;
+}
+
+static void test_mmio_bus_find_and_claims(void **state)
+{
+	struct mmio_bus bus;
+	struct mmio_probe a, b;
+
+	(void)state;
+	mmio_bus_init(&bus);
+	mmio_probe_init(&a, 0x1000, 0x100);
+	mmio_probe_init(&b, 0x1100, 0x10);	/* right after a */
+	assert_int_equal(mmio_bus_register(&bus, &a.dev), 0);
+	assert_int_equal(mmio_bus_register(&bus, &b.dev), 0);
+	assert_null(mmio_bus_find(&bus, 0xfff));
+	assert_ptr_equal(mmio_bus_find(&bus, 0x1000), &a.dev);
+	assert_ptr_equal(mmio_bus_find(&bus, 0x10ff), &a.dev);
+	assert_ptr_equal(mmio_bus_find(&bus, 0x1100), &b.dev);
+	assert_ptr_equal(mmio_bus_find(&bus, 0x110f), &b.dev);
+	assert_null(mmio_bus_find(&bus, 0x1110));
+	assert_true(mmio_bus_claims(&bus, 0x10f8, 0x18));	/* across both */
+	assert_false(mmio_bus_claims(&bus, 0x10f8, 0x19));	/* one byte past b */
+	assert_false(mmio_bus_claims(&bus, 0xfff, 2));
+	assert_true(mmio_bus_claims(&bus, 0x5000, 0));
+	assert_false(mmio_bus_claims(&bus, ~0ull, 2));		/* wraps */
+}
+
+static void test_mmio_bus_refuses_bad_devices_and_overlaps(void **state)
+{
+	struct mmio_bus bus;
+	struct mmio_probe a, b, c[MMIO_BUS_MAX_DEVICES + 1];
+	unsigned i;
+
+	(void)state;
+	mmio_bus_init(&bus);
+	mmio_probe_init(&a, 0x2000, 0x1000);
+	assert_int_equal(mmio_bus_register(&bus, NULL), -1);
+	assert_int_equal(mmio_bus_register(&bus, &a.dev), 0);
+	assert_int_equal(mmio_bus_register(&bus, &a.dev), -1);	/* twice: overlaps itself */
+	mmio_probe_init(&b, 0x2fff, 1);
+	assert_int_equal(mmio_bus_register(&bus, &b.dev), -1);	/* a's last byte */
+	mmio_probe_init(&b, 0x1000, 0x1001);
+	assert_int_equal(mmio_bus_register(&bus, &b.dev), -1);	/* a's first byte */
+	mmio_probe_init(&b, 0x1000, 0x3000);
+	assert_int_equal(mmio_bus_register(&bus, &b.dev), -1);	/* covers a */
+	mmio_probe_init(&b, 0x4000, 0);
+	assert_int_equal(mmio_bus_register(&bus, &b.dev), -1);	/* empty */
+	mmio_probe_init(&b, ~0ull - 0xff, 0x101);
+	assert_int_equal(mmio_bus_register(&bus, &b.dev), -1);	/* wraps */
+	mmio_probe_init(&b, ~0ull - 0xff, 0x100);
+	b.dev.read = NULL;
+	assert_int_equal(mmio_bus_register(&bus, &b.dev), -1);	/* no handler */
+	b.dev.read = mmio_probe_read;
+	assert_int_equal(mmio_bus_register(&bus, &b.dev), 0);	/* ends exactly at 2^64 */
+	assert_ptr_equal(mmio_bus_find(&bus, ~0ull), &b.dev);
+	assert_int_equal(bus.count, 2);
+
+	for (i = 0; i < MMIO_BUS_MAX_DEVICES - 2; i++) {
+		mmio_probe_init(&c[i], 0x100000 + i * 0x1000, 0x1000);
+		assert_int_equal(mmio_bus_register(&bus, &c[i].dev), 0);
+	}
+	mmio_probe_init(&c[i], 0x900000, 0x1000);
+	assert_int_equal(mmio_bus_register(&bus, &c[i].dev), -1);	/* full */
+	assert_int_equal(bus.count, MMIO_BUS_MAX_DEVICES);
+}
+
+static void test_mmio_bus_one_call_per_natural_size(void **state)
+{
+	static const unsigned sizes[] = { 1, 2, 4, 8 };
+	struct mmio_bus bus;
+	struct mmio_probe p;
+	uint8_t buf[16];
+	unsigned i;
+
+	(void)state;
+	mmio_bus_init(&bus);
+	mmio_probe_init(&p, 0xfeb00000, 0x100);
+	assert_int_equal(mmio_bus_register(&bus, &p.dev), 0);
+	for (i = 0; i < 4; i++) {
+		uint64_t gpa = 0xfeb00000 + 0x13 + i;	/* unaligned on purpose */
+
+		p.calls = 0;
+		memset(buf, 0xee, sizeof(buf));
+		assert_true(mmio_bus_read(&bus, gpa, buf, sizes[i]));
+		assert_int_equal(p.calls, 1);
+		assert_false(p.call[0].write);
+		assert_int_equal(p.call[0].offset, 0x13 + i);
+		assert_int_equal(p.call[0].size, sizes[i]);
+		assert_int_equal(le_bytes(buf, sizes[i]), mmio_probe_pattern(0x13 + i, sizes[i]));
+		assert_int_equal(buf[sizes[i]], 0xee);	/* nothing past the access */
+
+		p.calls = 0;
+		memcpy(buf, "\x11\x22\x33\x44\x55\x66\x77\x88", 8);
+		assert_true(mmio_bus_write(&bus, gpa, buf, sizes[i]));
+		assert_int_equal(p.calls, 1);
+		assert_true(p.call[0].write);
+		assert_int_equal(p.call[0].size, sizes[i]);
+		assert_int_equal(p.call[0].value, le_bytes(buf, sizes[i]));
+	}
+	assert_int_equal(bus.reads, 4);
+	assert_int_equal(bus.writes, 4);
+	assert_int_equal(bus.split_accesses, 0);
+}
+
+static void test_mmio_bus_odd_and_long_accesses_in_one_device(void **state)
+{
+	struct mmio_bus bus;
+	struct mmio_probe p;
+	uint8_t buf[16], want[16];
+	unsigned i;
+
+	(void)state;
+	mmio_bus_init(&bus);
+	mmio_probe_init(&p, 0x10000, 0x40);
+	assert_int_equal(mmio_bus_register(&bus, &p.dev), 0);
+
+	/* 16 bytes (CMPXCHG16B): 8 + 8, lowest first. */
+	assert_true(mmio_bus_read(&bus, 0x10008, buf, 16));
+	assert_int_equal(p.calls, 2);
+	assert_int_equal(p.call[0].offset, 8);
+	assert_int_equal(p.call[0].size, 8);
+	assert_int_equal(p.call[1].offset, 16);
+	assert_int_equal(p.call[1].size, 8);
+	for (i = 0; i < 16; i++)
+		want[i] = (uint8_t)(0x48 + i);
+	assert_memory_equal(buf, want, 16);
+
+	/* 3 bytes: 2 + 1; 7 bytes: 4 + 2 + 1. */
+	p.calls = 0;
+	assert_true(mmio_bus_write(&bus, 0x10001, "\xaa\xbb\xcc", 3));
+	assert_int_equal(p.calls, 2);
+	assert_int_equal(p.call[0].size, 2);
+	assert_int_equal(p.call[0].value, 0xbbaa);
+	assert_int_equal(p.call[1].offset, 3);
+	assert_int_equal(p.call[1].size, 1);
+	assert_int_equal(p.call[1].value, 0xcc);
+	p.calls = 0;
+	assert_true(mmio_bus_read(&bus, 0x10030, buf, 7));
+	assert_int_equal(p.calls, 3);
+	assert_int_equal(p.call[0].size, 4);
+	assert_int_equal(p.call[1].size, 2);
+	assert_int_equal(p.call[2].size, 1);
+	assert_int_equal(p.call[2].offset, 0x36);
+	assert_int_equal(le_bytes(buf, 7), mmio_probe_pattern(0x30, 7));
+
+	/* Out-of-range lengths reach nothing. */
+	p.calls = 0;
+	assert_false(mmio_bus_read(&bus, 0x10000, buf, 0));
+	assert_false(mmio_bus_write(&bus, 0x10000, buf, MMIO_BUS_MAX_ACCESS + 1));
+	assert_int_equal(p.calls, 0);
+}
+
+static void test_mmio_bus_masks_read_results(void **state)
+{
+	struct mmio_bus bus;
+	struct mmio_probe p;
+	uint8_t buf[8];
+
+	(void)state;
+	mmio_bus_init(&bus);
+	mmio_probe_init(&p, 0x3000, 0x10);
+	p.garbage_high = true;
+	assert_int_equal(mmio_bus_register(&bus, &p.dev), 0);
+	memset(buf, 0x99, sizeof(buf));
+	assert_true(mmio_bus_read(&bus, 0x3004, buf, 2));
+	assert_int_equal(le_bytes(buf, 2), 0x4544);
+	assert_int_equal(buf[2], 0x99);
+}
+
+static void test_mmio_bus_splits_across_devices_bytewise(void **state)
+{
+	struct mmio_bus bus;
+	struct mmio_probe a, b;
+	uint8_t buf[8];
+	unsigned i;
+
+	(void)state;
+	mmio_bus_init(&bus);
+	mmio_probe_init(&a, 0x5000, 0x10);
+	mmio_probe_init(&b, 0x5010, 0x10);
+	assert_int_equal(mmio_bus_register(&bus, &a.dev), 0);
+	assert_int_equal(mmio_bus_register(&bus, &b.dev), 0);
+
+	/* 8 bytes at 0x500d: 3 bytes of a (0xd-0xf), 5 of b (0-4), one byte each, lowest address first. */
+	assert_true(mmio_bus_read(&bus, 0x500d, buf, 8));
+	assert_int_equal(a.calls, 3);
+	assert_int_equal(b.calls, 5);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(a.call[i].offset, 0xd + i);
+		assert_int_equal(a.call[i].size, 1);
+	}
+	for (i = 0; i < 5; i++) {
+		assert_int_equal(b.call[i].offset, i);
+		assert_int_equal(b.call[i].size, 1);
+	}
+	assert_int_equal(buf[0], 0x4d);
+	assert_int_equal(buf[2], 0x4f);
+	assert_int_equal(buf[3], 0x40);
+	assert_int_equal(buf[7], 0x44);
+	assert_int_equal(bus.split_accesses, 1);
+
+	a.calls = b.calls = 0;
+	assert_true(mmio_bus_write(&bus, 0x500f, "\x01\x02", 2));
+	assert_int_equal(a.calls, 1);
+	assert_int_equal(a.call[0].value, 0x01);
+	assert_int_equal(a.call[0].offset, 0xf);
+	assert_int_equal(b.calls, 1);
+	assert_int_equal(b.call[0].value, 0x02);
+	assert_int_equal(b.call[0].offset, 0);
+}
+
+static void test_mmio_bus_partly_unclaimed_reaches_nothing(void **state)
+{
+	struct mmio_bus bus;
+	struct mmio_probe a;
+	uint8_t buf[8];
+
+	(void)state;
+	mmio_bus_init(&bus);
+	mmio_probe_init(&a, 0x6000, 0x10);
+	assert_int_equal(mmio_bus_register(&bus, &a.dev), 0);
+	memset(buf, 0x77, sizeof(buf));
+	assert_false(mmio_bus_read(&bus, 0x600c, buf, 8));	/* 4 bytes past the end */
+	assert_false(mmio_bus_write(&bus, 0x5ffc, buf, 8));	/* 4 bytes before the start */
+	assert_false(mmio_bus_read(&bus, 0x7000, buf, 1));
+	assert_int_equal(a.calls, 0);
+	assert_int_equal(buf[0], 0x77);
+	assert_int_equal(bus.reads + bus.writes, 0);
+}
+
+static void test_mmio_bus_move(void **state)
+{
+	struct mmio_bus bus;
+	struct mmio_probe a, b, stray;
+	uint8_t buf[1];
+
+	(void)state;
+	mmio_bus_init(&bus);
+	mmio_probe_init(&a, 0x10000, 0x2000);
+	mmio_probe_init(&b, 0x20000, 0x1000);
+	mmio_probe_init(&stray, 0x30000, 0x1000);
+	assert_int_equal(mmio_bus_register(&bus, &a.dev), 0);
+	assert_int_equal(mmio_bus_register(&bus, &b.dev), 0);
+
+	assert_int_equal(mmio_bus_move(&bus, &a.dev, 0x1f000), -1);	/* onto b */
+	assert_int_equal(mmio_bus_move(&bus, &a.dev, ~0ull - 0xfff), -1);	/* wraps */
+	assert_int_equal(mmio_bus_move(&bus, &stray.dev, 0x40000), -1);	/* not on the bus */
+	assert_int_equal(mmio_bus_move(&bus, NULL, 0x40000), -1);
+	assert_int_equal(a.dev.base, 0x10000);
+
+	assert_int_equal(mmio_bus_move(&bus, &a.dev, 0x11000), 0);	/* over its own old range */
+	assert_int_equal(mmio_bus_move(&bus, &a.dev, 0x1e000), 0);	/* right below b */
+	assert_null(mmio_bus_find(&bus, 0x10000));
+	assert_ptr_equal(mmio_bus_find(&bus, 0x1e000), &a.dev);
+	assert_true(mmio_bus_read(&bus, 0x1e001, buf, 1));
+	assert_int_equal(a.calls, 1);
+	assert_int_equal(a.call[0].offset, 1);
+	assert_false(mmio_bus_read(&bus, 0x10001, buf, 1));
+}
+
+/* ---- mmio_testdev, through the bus as the VMM uses it ---- */
+
+struct testdev_rig {
+	struct mmio_bus bus;
+	struct mmio_testdev dev;
+};
+
+static void testdev_rig_init(struct testdev_rig *r)
+{
+	mmio_bus_init(&r->bus);
+	mmio_testdev_init(&r->dev, MMIO_TESTDEV_BASE);
+	assert_int_equal(mmio_bus_register(&r->bus, mmio_testdev_device(&r->dev)), 0);
+}
+
+static uint64_t td_read(struct testdev_rig *r, uint64_t offset, unsigned size)
+{
+	uint8_t buf[8] = { 0 };
+
+	assert_true(mmio_bus_read(&r->bus, MMIO_TESTDEV_BASE + offset, buf, size));
+	return le_bytes(buf, size);
+}
+
+static void td_write(struct testdev_rig *r, uint64_t offset, unsigned size, uint64_t v)
+{
+	uint8_t buf[8];
+	unsigned i;
+
+	for (i = 0; i < 8; i++)
+		buf[i] = (uint8_t)(v >> (8 * i));
+	assert_true(mmio_bus_write(&r->bus, MMIO_TESTDEV_BASE + offset, buf, size));
+}
+
+static void test_testdev_id_at_every_size_and_offset(void **state)
+{
+	static const char id[] = "TMMIODEV";
+	struct testdev_rig r;
+	unsigned size, off;
+
+	(void)state;
+	testdev_rig_init(&r);
+	assert_int_equal(MMIO_TESTDEV_ID, le_bytes((const uint8_t *)id, 8));
+	assert_int_equal(td_read(&r, 0, 8), 0x5645444f494d4d54ull);
+	for (size = 1; size <= 8; size *= 2)
+		for (off = 0; off + size <= 8; off++)
+			assert_int_equal(td_read(&r, off, size), le_bytes((const uint8_t *)id + off, size));
+	td_write(&r, 0, 8, 0);		/* read-only */
+	td_write(&r, 3, 1, 0xff);
+	assert_int_equal(td_read(&r, 0, 8), MMIO_TESTDEV_ID);
+}
+
+static void test_testdev_scratch_sub_register_writes(void **state)
+{
+	struct testdev_rig r;
+
+	(void)state;
+	testdev_rig_init(&r);
+	assert_int_equal(td_read(&r, MMIO_TESTDEV_REG_SCRATCH, 8), 0);
+	td_write(&r, MMIO_TESTDEV_REG_SCRATCH, 8, 0x0123456789abcdefull);
+	assert_int_equal(td_read(&r, MMIO_TESTDEV_REG_SCRATCH, 8), 0x0123456789abcdefull);
+	td_write(&r, MMIO_TESTDEV_REG_SCRATCH + 2, 2, 0xbeef);
+	assert_int_equal(td_read(&r, MMIO_TESTDEV_REG_SCRATCH, 8), 0x01234567beefcdefull);
+	td_write(&r, MMIO_TESTDEV_REG_SCRATCH + 7, 1, 0xaa);
+	assert_int_equal(td_read(&r, MMIO_TESTDEV_REG_SCRATCH + 4, 4), 0xaa234567);
+	td_write(&r, MMIO_TESTDEV_REG_SCRATCH + 4, 4, 0x11223344);
+	assert_int_equal(td_read(&r, MMIO_TESTDEV_REG_SCRATCH, 8), 0x11223344beefcdefull);
+	assert_int_equal(td_read(&r, MMIO_TESTDEV_REG_SCRATCH + 3, 1), 0xbe);
+}
+
+static void test_testdev_count_counts_earlier_accesses(void **state)
+{
+	struct testdev_rig r;
+	uint8_t buf[16];
+
+	(void)state;
+	testdev_rig_init(&r);
+	assert_int_equal(td_read(&r, MMIO_TESTDEV_REG_COUNT, 8), 0);
+	assert_int_equal(td_read(&r, MMIO_TESTDEV_REG_COUNT, 8), 1);
+	td_write(&r, MMIO_TESTDEV_REG_ID, 4, 1);		/* ignored, still counted */
+	td_write(&r, 0x100, 1, 1);				/* a gap: counted */
+	(void)td_read(&r, MMIO_TESTDEV_WINDOW, 8);
+	td_write(&r, MMIO_TESTDEV_REG_COUNT, 8, 1000);		/* read-only */
+	assert_int_equal(td_read(&r, MMIO_TESTDEV_REG_COUNT, 4), 6);
+	assert_int_equal(td_read(&r, MMIO_TESTDEV_REG_COUNT + 1, 1), 0);	/* byte 1 of 7 */
+	/* A 16-byte access is two calls, so it counts twice. */
+	assert_true(mmio_bus_read(&r.bus, MMIO_TESTDEV_BASE + MMIO_TESTDEV_WINDOW, buf, 16));
+	assert_int_equal(td_read(&r, MMIO_TESTDEV_REG_COUNT, 8), 10);
+	assert_int_equal(r.dev.count, 11);
+}
+
+static void test_testdev_doorbell(void **state)
+{
+	struct testdev_rig r;
+
+	(void)state;
+	testdev_rig_init(&r);
+	assert_int_equal(td_read(&r, MMIO_TESTDEV_REG_DOORBELL, 8), 0);
+	td_write(&r, MMIO_TESTDEV_REG_DOORBELL, 8, 0xfeedfacecafebeefull);
+	assert_int_equal(td_read(&r, MMIO_TESTDEV_REG_LAST, 8), 0xfeedfacecafebeefull);
+	assert_int_equal(td_read(&r, MMIO_TESTDEV_REG_DOORBELL, 8), 1);
+	td_write(&r, MMIO_TESTDEV_REG_DOORBELL, 4, 0x12345678);
+	/* A partial write replaces the bytes it covers. */
+	assert_int_equal(td_read(&r, MMIO_TESTDEV_REG_LAST, 8), 0xfeedface12345678ull);
+	td_write(&r, MMIO_TESTDEV_REG_DOORBELL + 7, 1, 0x00);
+	assert_int_equal(td_read(&r, MMIO_TESTDEV_REG_LAST, 8), 0x00edface12345678ull);
+	assert_int_equal(td_read(&r, MMIO_TESTDEV_REG_DOORBELL, 2), 3);
+	td_write(&r, MMIO_TESTDEV_REG_LAST, 8, 0);		/* read-only */
+	assert_int_equal(td_read(&r, MMIO_TESTDEV_REG_LAST + 4, 4), 0x00edface);
+	assert_int_equal(r.dev.rings, 3);
+	/* One access straddling COUNT (read-only) and DOORBELL rings once; only DOORBELL's bytes land. */
+	td_write(&r, MMIO_TESTDEV_REG_DOORBELL - 4, 8, 0xaabbccdd11223344ull);
+	assert_int_equal(td_read(&r, MMIO_TESTDEV_REG_DOORBELL, 8), 4);
+	assert_int_equal(td_read(&r, MMIO_TESTDEV_REG_LAST, 8), 0x00edfaceaabbccddull);
+	assert_int_equal(td_read(&r, MMIO_TESTDEV_REG_COUNT + 4, 4), 0);
+	/* ... and one straddling DOORBELL and LAST (read-only) too. */
+	td_write(&r, MMIO_TESTDEV_REG_DOORBELL + 4, 8, 0x5566778899aabbccull);
+	assert_int_equal(td_read(&r, MMIO_TESTDEV_REG_LAST, 8), 0x99aabbccaabbccddull);
+	assert_int_equal(r.dev.rings, 5);
+}
+
+static void test_testdev_gaps_read_zero(void **state)
+{
+	struct testdev_rig r;
+
+	(void)state;
+	testdev_rig_init(&r);
+	td_write(&r, MMIO_TESTDEV_REGS_END, 8, ~0ull);
+	td_write(&r, 0x7f8, 8, ~0ull);
+	td_write(&r, 0x1800, 8, ~0ull);
+	td_write(&r, MMIO_TESTDEV_SIZE - 8, 8, ~0ull);
+	assert_int_equal(td_read(&r, MMIO_TESTDEV_REGS_END, 8), 0);
+	assert_int_equal(td_read(&r, 0x7f8, 8), 0);
+	assert_int_equal(td_read(&r, 0x1800, 8), 0);
+	assert_int_equal(td_read(&r, MMIO_TESTDEV_SIZE - 8, 8), 0);
+	/* Nothing of it reached the window. */
+	assert_int_equal(td_read(&r, MMIO_TESTDEV_WINDOW, 8), 0);
+	assert_int_equal(td_read(&r, MMIO_TESTDEV_WINDOW + MMIO_TESTDEV_WINDOW_SIZE - 8, 8), 0);
+}
+
+static void test_testdev_window_is_ram(void **state)
+{
+	struct testdev_rig r;
+	uint8_t buf[16];
+	unsigned i;
+
+	(void)state;
+	testdev_rig_init(&r);
+	for (i = 0; i < MMIO_TESTDEV_WINDOW_SIZE; i += 8)
+		assert_int_equal(td_read(&r, MMIO_TESTDEV_WINDOW + i, 8), 0);
+	for (i = 0; i < MMIO_TESTDEV_WINDOW_SIZE; i++)
+		td_write(&r, MMIO_TESTDEV_WINDOW + i, 1, (uint8_t)(i * 7 + 3));
+	for (i = 0; i < MMIO_TESTDEV_WINDOW_SIZE; i++)
+		assert_int_equal(td_read(&r, MMIO_TESTDEV_WINDOW + i, 1), (uint8_t)(i * 7 + 3));
+	/* Across the page boundary at device offset 0x1000. */
+	td_write(&r, 0x0ffc, 8, 0x8877665544332211ull);
+	assert_int_equal(td_read(&r, 0x0ffc, 4), 0x44332211);
+	assert_int_equal(td_read(&r, 0x1000, 4), 0x88776655);
+	assert_int_equal(td_read(&r, 0x0ffe, 4), 0x66554433);
+	assert_true(mmio_bus_read(&r.bus, MMIO_TESTDEV_BASE + 0xff8, buf, 16));
+	assert_int_equal(le_bytes(buf + 4, 8), 0x8877665544332211ull);
+	/* Straddling the window's start and end: half gap (0), half window. */
+	td_write(&r, MMIO_TESTDEV_WINDOW - 4, 8, 0xa1a2a3a4b1b2b3b4ull);
+	assert_int_equal(td_read(&r, MMIO_TESTDEV_WINDOW - 4, 8), 0xa1a2a3a400000000ull);
+	td_write(&r, MMIO_TESTDEV_WINDOW + MMIO_TESTDEV_WINDOW_SIZE - 4, 8, 0xc1c2c3c4d1d2d3d4ull);
+	assert_int_equal(td_read(&r, MMIO_TESTDEV_WINDOW + MMIO_TESTDEV_WINDOW_SIZE - 4, 8), 0xd1d2d3d4ull);
+}
+
+static void test_testdev_reset_and_move_keep_registers(void **state)
+{
+	struct testdev_rig r;
+	uint64_t new_base = 0x80000000ull;
+	uint8_t buf[8];
+
+	(void)state;
+	testdev_rig_init(&r);
+	td_write(&r, MMIO_TESTDEV_REG_SCRATCH, 8, 42);
+	td_write(&r, MMIO_TESTDEV_WINDOW + 5, 1, 9);
+	assert_int_equal(mmio_bus_move(&r.bus, mmio_testdev_device(&r.dev), new_base), 0);
+	assert_false(mmio_bus_read(&r.bus, MMIO_TESTDEV_BASE, buf, 8));
+	assert_true(mmio_bus_read(&r.bus, new_base + MMIO_TESTDEV_REG_SCRATCH, buf, 8));
+	assert_int_equal(le_bytes(buf, 8), 42);
+	assert_true(mmio_bus_read(&r.bus, new_base + MMIO_TESTDEV_WINDOW + 5, buf, 1));
+	assert_int_equal(buf[0], 9);
+	assert_true(mmio_bus_read(&r.bus, new_base + MMIO_TESTDEV_REG_COUNT, buf, 8));
+	assert_int_equal(le_bytes(buf, 8), 4);
+
+	mmio_testdev_init(&r.dev, MMIO_TESTDEV_BASE);
+	assert_int_equal(r.dev.scratch + r.dev.count + r.dev.rings + r.dev.last, 0);
+	assert_int_equal(r.dev.window[5], 0);
+	assert_int_equal(r.dev.dev.base, MMIO_TESTDEV_BASE);
+	assert_int_equal(r.dev.dev.size, MMIO_TESTDEV_SIZE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1297,6 +1826,21 @@ int main(void)
 		cmocka_unit_test(test_pic_poll),
 		cmocka_unit_test(test_pic_wide_accesses_split_into_bytes),
 		cmocka_unit_test(test_pc_layout_on_one_bus),
+		cmocka_unit_test(test_mmio_bus_find_and_claims),
+		cmocka_unit_test(test_mmio_bus_refuses_bad_devices_and_overlaps),
+		cmocka_unit_test(test_mmio_bus_one_call_per_natural_size),
+		cmocka_unit_test(test_mmio_bus_odd_and_long_accesses_in_one_device),
+		cmocka_unit_test(test_mmio_bus_masks_read_results),
+		cmocka_unit_test(test_mmio_bus_splits_across_devices_bytewise),
+		cmocka_unit_test(test_mmio_bus_partly_unclaimed_reaches_nothing),
+		cmocka_unit_test(test_mmio_bus_move),
+		cmocka_unit_test(test_testdev_id_at_every_size_and_offset),
+		cmocka_unit_test(test_testdev_scratch_sub_register_writes),
+		cmocka_unit_test(test_testdev_count_counts_earlier_accesses),
+		cmocka_unit_test(test_testdev_doorbell),
+		cmocka_unit_test(test_testdev_gaps_read_zero),
+		cmocka_unit_test(test_testdev_window_is_ram),
+		cmocka_unit_test(test_testdev_reset_and_move_keep_registers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
