@@ -7,12 +7,21 @@
 #define HC_PING		0
 #define HC_PUTS		1
 #define HC_EXIT		2
+/* Issue 5: memslots and the MMIO test device (docs/guests.md, "Hypercalls"). */
+#define HC_MEMSLOT_ADD		16	/* a0 = gpa, a1 = bytes: slot id (> 0) */
+#define HC_MEMSLOT_DELETE	17	/* a0 = slot id: 0 */
+#define HC_MEMSLOT_MOVE		18	/* a0 = slot id, a1 = new gpa: 0, contents kept */
+#define HC_MMIO_DEVICE_MOVE	19	/* a0 = new base gpa: 0, registers kept */
+#define HC_MEMSLOT_GENERATION	20	/* the memslot generation (a 32-bit guest sees its low 32 bits) */
 
 #define HC_PING_REPLY	0x564D4D01	/* "VMM" and ABI version 1 */
 #define HC_PUTS_MAX	4096
 
-#define HC_EINVAL	(-22)
+#define HC_EPERM	(-1)
+#define HC_ENOMEM	(-12)
 #define HC_EFAULT	(-14)
+#define HC_EINVAL	(-22)
+#define HC_ENOSPC	(-28)
 #define HC_ENOSYS	(-1000)		/* unknown number, like KVM's -KVM_ENOSYS */
 
 /* The VMM writes the result to EAX and skips the 3-byte VMCALL; other registers are preserved. */

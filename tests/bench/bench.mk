@@ -27,11 +27,25 @@ bench-rmap: $(BUILD)/bench/bench_rmap
 bench: bench-rmap
 .PHONY: bench-rmap
 
+# Invalidating every MMIO spte: a memslot-generation bump against a walk over all shadow pages (1k, 100k, 1M sptes).
+$(BUILD)/bench/bench_mmio: $(wildcard mmu/*.c) $(wildcard mmu/*.h)
+bench-mmio: $(BUILD)/bench/bench_mmio
+	$<
+bench: bench-mmio
+.PHONY: bench-mmio
+
 # Page faults handled per second under Bochs, mmu=ept against mmu=shadow (guest/pfbench.c).
 bench-pf: $(BUILD)/guest/pfbench.elf
 	@$(MAKE) --no-print-directory vmm
 	BUILD=$(BUILD) scripts/bench-pf.sh
 bench: bench-pf
 .PHONY: bench-pf
+
+# Guest ticks per MMIO round trip under Bochs: mmu=ept and shadow, mmio_caching=1 and 0 (guest/mmiobench.c).
+bench-mmio-guest: $(BUILD)/guest/mmiobench.elf
+	@$(MAKE) --no-print-directory vmm
+	BUILD=$(BUILD) scripts/bench-mmio.sh
+bench: bench-mmio-guest
+.PHONY: bench-mmio-guest
 
 .DEFAULT_GOAL := $(bench_saved_default_goal)
