@@ -54,6 +54,11 @@ struct mmu_stats {
 	uint64_t mmio_generation_misses;	/* MMIO sptes found stale by the fast path */
 	uint64_t mmio_invalidations;	/* generation bumps: every MMIO spte made stale at once */
 	uint64_t mmio_generation_wraps;	/* ... of which wrapped the stored bits and zapped everything */
+	/* Invalidating all shadow pages (obsolete-page zapping). */
+	uint64_t invalidations;		/* mmu_invalidate_all() calls (and slow zap-alls) */
+	uint64_t obsolete_zapped;	/* obsolete pages zapped by the batches */
+	uint64_t zap_batches;
+	uint64_t zap_longest_batch;	/* the most pages one batch zapped */
 };
 
 /* Per VM.  Embedded in the host's VM structure; the host's hooks get it back with container_of. */
@@ -70,6 +75,7 @@ struct mmu {
 	unsigned guest_maxphyaddr;
 	bool host_nx;			/* the CPU can run guests with EFER.NXE (true unless the host set it false) */
 	bool mmio_caching;		/* MMIO sptes in use (default true; off with mmio_caching=0 or without a reserved bit) */
+	bool zap_slow;			/* zap=slow: invalidations walk and zap every page at once */
 	struct mmu_stats stats;
 };
 
@@ -174,8 +180,40 @@ void mmu_unprotect_gfn(struct mmu *mmu, uint64_t gfn);
 /* The guest executed INVLPG gva. */
 void mmu_invlpg(struct mmu_vcpu *v, uint64_t gva);
 
-/* Zaps every shadow page (roots are reloaded on every vCPU). */
+/* Zaps every shadow page now, walking them all (roots are reloaded on every vCPU): the slow way (zap=slow). */
 void mmu_zap_all(struct mmu *mmu);
+
+/* Obsolete shadow pages one mmu_zap_obsolete_step() zaps at most. */
+#define MMU_ZAP_BATCH	10
+
+/*
+ * Invalidates every shadow page in O(1), touching none: advances the MMU's
+ * valid generation, so that every existing page is obsolete (hash lookups
+ * skip it, it is never reused), and asks every vCPU to reload its root
+ * (and flush) before its next entry, so no vCPU runs on an obsolete root.
+ * With mmu->zap_slow it calls mmu_zap_all() instead.  The obsolete pages
+ * are freed by mmu_zap_obsolete_step(), oldest first, and reclaimed first
+ * when shadow pages run short.
+ */
+void mmu_invalidate_all(struct mmu *mmu);
+
+/*
+ * Zaps up to MMU_ZAP_BATCH obsolete pages from the oldest end of the active
+ * list, with one TLB-flush request for the batch.  The host calls it between
+ * guest entries while it returns true (obsolete pages remain), so a guest
+ * runs between batches.
+ */
+bool mmu_zap_obsolete_step(struct mmu *mmu);
+
+/*
+ * Shadow mode: the gpa and host address the current shadow tables give gva
+ * for an access (WALK_* flags) at cpl, when a present leaf spte allows it;
+ * false otherwise (the caller walks the guest's tables).  Exact without a
+ * guest walk: a present leaf always agrees with the guest's tables, whose
+ * A bit (and D bit, if writable) it was built after.
+ */
+bool mmu_spte_translate(struct mmu_vcpu *v, uint64_t gva, unsigned access, unsigned cpl, uint64_t *gpa,
+			uint64_t *host_pa);
 
 /*
  * The memslots changed and the generation is now gen (update finished):
