@@ -207,13 +207,12 @@ bool mmu_zap_obsolete_step(struct mmu *mmu);
 
 /*
  * Shadow mode: the gpa and host address the current shadow tables give gva
- * for an access (WALK_* flags) at cpl, when a present leaf spte allows it;
- * false otherwise (the caller walks the guest's tables).  Exact without a
- * guest walk: a present leaf always agrees with the guest's tables, whose
- * A bit (and D bit, if writable) it was built after.
+ * for an access (WALK_* flags, WALK_SMAP_AC included), when a present leaf
+ * spte allows it; false otherwise (the caller walks the guest's tables).
+ * Exact without a guest walk: a present leaf always agrees with the guest's
+ * tables, whose A bit (and D bit, if writable) it was built after.
  */
-bool mmu_spte_translate(struct mmu_vcpu *v, uint64_t gva, unsigned access, unsigned cpl, uint64_t *gpa,
-			uint64_t *host_pa);
+bool mmu_spte_translate(struct mmu_vcpu *v, uint64_t gva, unsigned access, uint64_t *gpa, uint64_t *host_pa);
 
 /*
  * The memslots changed and the generation is now gen (update finished):

@@ -90,15 +90,24 @@ static bool within_limit(const struct emu_segment *seg, bool expand_down, uint64
 	return last <= seg->limit;
 }
 
+const struct emu_segment *emu_segment(struct emu *e, unsigned sreg)
+{
+	if (e->ops->segment && !(e->seg_loaded & (1u << sreg))) {
+		e->ops->segment(e->ctx, sreg, &e->st.seg[sreg]);
+		e->seg_loaded |= 1u << sreg;
+	}
+	return &e->st.seg[sreg];
+}
+
 enum emu_result emu_linearize(struct emu *e, unsigned sreg, uint64_t ea, unsigned len, bool write,
 			      uint64_t *linear)
 {
-	const struct emu_segment *seg = &e->st.seg[sreg];
+	const struct emu_segment *seg;
 	bool expand_down = false;
 	uint64_t la;
 
 	if (e->st.mode == EMU_MODE_LONG64) {
-		la = ea + (sreg == EMU_FS || sreg == EMU_GS ? seg->base : 0);
+		la = ea + (sreg == EMU_FS || sreg == EMU_GS ? emu_segment(e, sreg)->base : 0);
 		if (!emu_is_canonical(la) || !emu_is_canonical(la + len - 1))
 			return segment_fault(e, sreg);
 		if (la + len - 1 < la)
@@ -106,6 +115,7 @@ enum emu_result emu_linearize(struct emu *e, unsigned sreg, uint64_t ea, unsigne
 		*linear = la;
 		return EMU_OK;
 	}
+	seg = emu_segment(e, sreg);
 	if (e->st.mode != EMU_MODE_REAL) {
 		if (!segment_allows(seg, write))
 			return segment_fault(e, sreg);

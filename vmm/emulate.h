@@ -146,6 +146,14 @@ struct emu_ops {
 				struct emu_exception *exc);
 	enum emu_result (*write)(void *ctx, uint64_t linear, const void *buf, unsigned len,
 				 bool user, struct emu_exception *exc);
+	/*
+	 * Optional.  NULL: the caller filled every emu_state.seg[].  Otherwise
+	 * seg[] may be left unset, and the emulator asks for each segment
+	 * register it uses (at most once per instruction) before using it: a
+	 * VMM reads them from the VMCS only when needed (64-bit code needs at
+	 * most FS or GS).  The segments asked for come back in s on EMU_OK.
+	 */
+	void (*segment)(void *ctx, unsigned sreg, struct emu_segment *seg);
 };
 
 #define EMU_MAX_INSN_LEN 15

@@ -35,7 +35,7 @@ static bool long_mode(const struct emu *e)
 static enum emu_result fetch_more(struct emu *e)
 {
 	struct emu_outcome *out = e->out;
-	const struct emu_segment *cs = &e->st.seg[EMU_CS];
+	const struct emu_segment *cs = emu_segment(e, EMU_CS);
 	unsigned have = out->insn_len;
 	uint64_t offset, la, chunk;
 	enum emu_result r;

@@ -63,7 +63,11 @@ struct emu {
 	void *ctx;
 	struct emu_outcome *out;
 	struct emu_insn insn;
+	uint8_t seg_loaded;	/* with ops->segment: the st.seg[] entries asked for so far (bit per sreg) */
 };
+
+/* Segment register sreg's hidden part, asked of the caller the first time it is needed (ops->segment). */
+const struct emu_segment *emu_segment(struct emu *e, unsigned sreg);
 
 /* emulate_decode.c: fills e->insn from the bytes at CS:RIP. */
 enum emu_result emu_decode(struct emu *e);

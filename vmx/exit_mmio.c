@@ -6,6 +6,7 @@
 #include "vmx/vmx_ops.h"
 #include "vmm/format.h"
 #include "vmm/log.h"
+#include "vmm/memory.h"
 #include "vmm/status.h"
 #include "vmm/string.h"
 #include "vmm/x86.h"
@@ -32,6 +33,13 @@ struct piece {
 	uint64_t gpa;
 	unsigned len;
 	void *host;
+};
+
+/* What a translation already knows about the page it found, sparing the memslot lookup. */
+enum page_kind {
+	PAGE_UNKNOWN,	/* look the gpa up */
+	PAGE_RAM,	/* a shadow leaf maps it: guest RAM at the host address given */
+	PAGE_NOT_RAM,	/* the MMU's fault found no memslot there in this exit (memslots change only in hypercalls) */
 };
 
 static enum emu_result page_fault(uint64_t linear, uint32_t error_code, struct emu_exception *exc)
@@ -62,15 +70,27 @@ static bool hint_covers(const struct vcpu_emulation *e, uint64_t linear, unsigne
 	       (!(access & WALK_WRITE) || (ec & PFERR_WRITE));
 }
 
+/*
+ * Shadow mode tries, before the software walk of the guest's tables, the
+ * MMU's hint and then the shadow leaf for the page (what the CPU itself
+ * would use: exact, see mmu_spte_translate()).  The instruction fetch is
+ * almost always served by the leaf, since the guest just ran that code.
+ */
 static enum emu_result translate(struct emu_ctx *c, uint64_t linear, unsigned access, uint64_t *gpa,
-				 struct emu_exception *exc)
+				 enum page_kind *kind, uint64_t *host_pa, struct emu_exception *exc)
 {
 	uint32_t error_code;
 
 	if (hint_covers(c->e, linear, access)) {
 		*gpa = (c->e->hint_gpa & ~PAGE_OFFSET) | (linear & PAGE_OFFSET);
+		*kind = c->e->hint_not_ram ? PAGE_NOT_RAM : PAGE_UNKNOWN;
 		return EMU_OK;
 	}
+	if (c->v->shadow && mmu_spte_translate(&c->v->mmu, linear, access, gpa, host_pa)) {
+		*kind = PAGE_RAM;
+		return EMU_OK;
+	}
+	*kind = PAGE_UNKNOWN;
 	if (!vcpu_gva_to_gpa(c->v, linear, access, gpa, &error_code))
 		return page_fault(linear, error_code, exc);
 	return EMU_OK;
@@ -94,6 +114,8 @@ static enum emu_result map_access(struct emu_ctx *c, uint64_t linear, unsigned l
 {
 	struct vm *vm = c->v->vm;
 	unsigned first = (unsigned)(PAGE_4K - (linear & PAGE_OFFSET)), i;
+	enum page_kind kind[2];
+	uint64_t host_pa[2] = { 0, 0 };
 	enum emu_result r;
 
 	if (first > len)
@@ -102,7 +124,7 @@ static enum emu_result map_access(struct emu_ctx *c, uint64_t linear, unsigned l
 	p[1].len = len - first;
 	*n = first < len ? 2 : 1;
 	for (i = 0; i < *n; i++) {
-		r = translate(c, linear + (i ? first : 0), access, &p[i].gpa, exc);
+		r = translate(c, linear + (i ? first : 0), access, &p[i].gpa, &kind[i], &host_pa[i], exc);
 		if (r != EMU_OK)
 			return r;
 	}
@@ -110,7 +132,12 @@ static enum emu_result map_access(struct emu_ctx *c, uint64_t linear, unsigned l
 		uint64_t la = linear + (i ? first : 0);
 
 		/* Memslots are page-granular: one page's part is all RAM or none of it. */
-		p[i].host = vm_gpa_to_host(vm, p[i].gpa, p[i].len);
+		if (kind[i] == PAGE_RAM)
+			p[i].host = phys_to_virt(host_pa[i]);
+		else if (kind[i] == PAGE_NOT_RAM)
+			p[i].host = NULL;
+		else
+			p[i].host = vm_gpa_to_host(vm, p[i].gpa, p[i].len);
 		if (p[i].host)
 			continue;
 		if (access & WALK_FETCH) {
@@ -185,10 +212,9 @@ static enum emu_result emu_write(void *ctx, uint64_t linear, const void *buf, un
 	return EMU_OK;
 }
 
-static const struct emu_ops vcpu_emu_ops = { emu_fetch, emu_read, emu_write };
-
-static void read_segment(unsigned sreg, struct emu_segment *seg)
+static void read_segment(void *ctx, unsigned sreg, struct emu_segment *seg)
 {
+	(void)ctx;
 	uint32_t ar = (uint32_t)vmread(VMCS_GUEST_ES_AR + 2 * sreg);
 
 	seg->base = vmread(VMCS_GUEST_ES_BASE + 2 * sreg);
@@ -209,19 +235,25 @@ static void read_emu_state(struct vcpu *v, struct emu_state *s)
 	s->rflags = vmread(VMCS_GUEST_RFLAGS);
 	s->mode = emu_mode_of(vcpu_cr0(v) & CR0_PE, s->rflags & RFLAGS_VM, vcpu_long_mode_active(v),
 			      cs_ar & SEG_AR_LONG, cs_ar & SEG_AR_DB);
-	for (i = 0; i < EMU_NR_SREGS; i++)
-		read_segment(i, &s->seg[i]);
 	s->cpl = vcpu_cpl();
 }
 
-static void write_emu_state(struct vcpu *v, const struct emu_state *s)
+/* Segments are read from the VMCS when the emulator asks (read_segment). */
+static const struct emu_ops vcpu_emu_ops = { emu_fetch, emu_read, emu_write, read_segment };
+
+/* Only what the instruction changed goes back (RSP lives in the VMCS: a VMWRITE each). */
+static void write_emu_state(struct vcpu *v, const struct emu_state *s, const uint64_t *gpr_before,
+			    uint64_t rflags_before)
 {
 	unsigned i;
 
-	for (i = 0; i < EMU_NR_GPRS; i++)
-		vcpu_set_gpr(v, i, s->gpr[i]);
+	for (i = 0; i < EMU_NR_GPRS; i++) {
+		if (s->gpr[i] != gpr_before[i])
+			vcpu_set_gpr(v, i, s->gpr[i]);
+	}
 	vmwrite(VMCS_GUEST_RIP, s->rip);
-	vmwrite(VMCS_GUEST_RFLAGS, s->rflags);
+	if (s->rflags != rflags_before)
+		vmwrite(VMCS_GUEST_RFLAGS, s->rflags);
 	/* The instruction completed: STI and MOV-SS blocking end with it. */
 	vmwrite(VMCS_GUEST_INTERRUPTIBILITY, vmread(VMCS_GUEST_INTERRUPTIBILITY) & ~3ull);
 }
@@ -230,18 +262,21 @@ enum emu_result vcpu_emulate(struct vcpu *v, struct vcpu_emulation *e)
 {
 	struct emu_ctx c = { v, e };
 	struct emu_state s;
+	uint64_t gpr_before[EMU_NR_GPRS], rflags_before;
 	enum emu_result r;
 	bool single_step;
 
 	e->nothing_there = false;
 	e->fetch_not_ram = false;
 	read_emu_state(v, &s);
+	memcpy(gpr_before, s.gpr, sizeof(gpr_before));
+	rflags_before = s.rflags;
 	e->rip = s.rip;
 	single_step = s.rflags & EMU_RFLAGS_TF;
 	r = emulate_instruction(&s, &vcpu_emu_ops, &c, &e->out);
 	switch (r) {
 	case EMU_OK:
-		write_emu_state(v, &s);
+		write_emu_state(v, &s, gpr_before, rflags_before);
 		/* The trap TF asks for after the instruction (or a REP iteration): the CPU delivers it on entry (pending-debug BS). */
 		if (single_step)
 			vmwrite(VMCS_GUEST_PENDING_DBG, vmread(VMCS_GUEST_PENDING_DBG) | PENDING_DBG_BS);

@@ -81,6 +81,7 @@ void handle_page_fault(struct vcpu *v, uint64_t gva, uint32_t error_code)
 		/* The MMU counted it (mmio_fast or mmio_slow) and, with caching, left an MMIO spte for the next access. */
 		struct vcpu_emulation e = {
 			.have_hint = true, .hint_gva = gva, .hint_gpa = gpa, .hint_error_code = error_code,
+			.hint_not_ram = true,
 		};
 
 		vcpu_emulate_mmio(v, &e, gpa);

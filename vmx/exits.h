@@ -56,6 +56,7 @@ struct vcpu_emulation {
 	bool have_hint;
 	uint64_t hint_gva, hint_gpa;
 	uint32_t hint_error_code;	/* the #PF error code of that fault */
+	bool hint_not_ram;		/* the MMU found no memslot at hint_gpa (MMU_PF_MMIO) */
 	/* out */
 	struct emu_outcome out;
 	uint64_t rip;			/* where the instruction is */
