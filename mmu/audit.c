@@ -13,6 +13,7 @@ struct audit {
 	uint64_t leaf_sptes;		/* present leaf sptes in shadow pages */
 	uint64_t rmap_entries;		/* entries in every gfn rmap */
 	uint64_t generation;		/* the memslot generation now */
+	uint64_t pages, obsolete;	/* shadow pages on the lists, and the obsolete ones among them */
 };
 
 static void check(struct audit *a, bool ok, const char *msg)
@@ -58,11 +59,18 @@ static void audit_mmio_leaf(struct audit *a, struct shadow_page *sp, unsigned i)
 	check(a, spte == make_mmio_spte(MMIO_SPTE_SHADOW, mmio_spte_gfn(spte), mmio_spte_generation(spte),
 					mmio_spte_access(spte)),
 	      "MMIO spte has bits outside its fields");
-	check(a, !mmio_generation_current(mmio_spte_generation(spte), a->generation) ||
+	/* Obsolete pages are exempt: no root reaches them, and after a wrap their stale sptes may match again. */
+	check(a, sp_obsolete(a->mmu, sp) || !mmio_generation_current(mmio_spte_generation(spte), a->generation) ||
 		 !mmu_host_memslot(a->mmu, gfn, &slot),
 	      "MMIO spte of the current generation for a gfn that is RAM");
 }
 
+/*
+ * A link points at a live page one level down, of the parent's own
+ * generation: links are made only from usable pages to pages sp_get()
+ * found or made, both current then, and a later invalidation makes both
+ * obsolete together.  So a current root reaches only current pages.
+ */
 static void audit_link(struct audit *a, struct shadow_page *sp, unsigned i)
 {
 	struct shadow_page *child = sp_from_pa(a->mmu, spte_to_pa(sp->spt[i]));
@@ -70,9 +78,11 @@ static void audit_link(struct audit *a, struct shadow_page *sp, unsigned i)
 	check(a, child != NULL, "link spte points at no shadow page");
 	if (!child)
 		return;
+	check(a, sp_child(sp, i) == child, "children[] differs from the page the link spte points at");
 	check(a, sp->spt[i] == (child->spt_pa | SPTE_LINK_BITS), "link spte has unexpected bits");
 	check(a, child->role.level + 1 == sp->role.level, "link skips a level");
 	check(a, !child->role.invalid, "link to an invalid shadow page");
+	check(a, child->mmu_valid_gen == sp->mmu_valid_gen, "link to a page of another generation");
 	check(a, rmap_contains(&child->parent_ptes, &sp->spt[i]), "link spte missing from the child's parent_ptes");
 }
 
@@ -102,13 +112,30 @@ static unsigned root_references(struct mmu *mmu, const struct shadow_page *sp)
 	return n;
 }
 
+/* Whether sp is in the hash bucket of its gfn (sp_find() skips obsolete pages, which stay there until zapped). */
+static bool in_gfn_hash(struct mmu *mmu, const struct shadow_page *sp)
+{
+	const struct shadow_page *p;
+
+	for (p = mmu->hash[sp_gfn_bucket(sp->gfn)]; p; p = p->hash_next)
+		if (p == sp)
+			return true;
+	return false;
+}
+
 static void audit_page(struct audit *a, struct shadow_page *sp)
 {
 	unsigned i;
 
+	a->pages++;
+	a->obsolete += sp_obsolete(a->mmu, sp);
+	check(a, sp->mmu_valid_gen <= a->mmu->valid_gen, "shadow page of a generation still to come");
 	check(a, sp_from_pa(a->mmu, sp->spt_pa) == sp, "shadow page not found by its table address");
 	if (sp->role.invalid)
 		check(a, sp->root_count > 0, "invalid shadow page outlived its last root reference");
+	else if (sp_obsolete(a->mmu, sp))
+		check(a, in_gfn_hash(a->mmu, sp) && sp_find(a->mmu, sp->gfn, sp->role) != sp,
+		      "obsolete shadow page missing from the hash, or found by (gfn, role)");
 	else
 		check(a, sp_find(a->mmu, sp->gfn, sp->role) == sp, "shadow page not found by (gfn, role)");
 	check(a, root_references(a->mmu, sp) == sp->root_count, "root_count differs from the vCPUs' references");
@@ -145,14 +172,34 @@ unsigned mmu_audit(struct mmu *mmu, void (*report)(const char *msg, void *ctx), 
 {
 	struct audit a = { .mmu = mmu, .report = report, .ctx = ctx,
 			   .generation = mmu_host_memslot_generation(mmu) };
-	struct shadow_page *sp;
-	uint64_t pages = 0;
+	struct shadow_page *sp, *prev = NULL;
+	unsigned i, j;
 
-	for (sp = mmu->active_head; sp; sp = sp->active_next) {
-		pages++;
+	/* The active list: no invalid page, generations never growing from the newest (head) to the oldest. */
+	for (sp = mmu->active_head; sp; prev = sp, sp = sp->active_next) {
+		check(&a, !sp->role.invalid, "invalid shadow page on the active list");
+		check(&a, sp->active_prev == prev, "active list links disagree");
+		check(&a, !prev || prev->mmu_valid_gen >= sp->mmu_valid_gen,
+		      "active list out of generation order: an obsolete page is not in the run at the tail");
 		audit_page(&a, sp);
 	}
-	check(&a, pages == mmu->stats.shadow_pages, "shadow page count differs from the active list");
+	check(&a, mmu->active_tail == prev, "active list tail is not its last page");
+	for (sp = mmu->zapped_roots, prev = NULL; sp; prev = sp, sp = sp->active_next) {
+		check(&a, sp->role.invalid, "a page on the zapped-roots list is not invalid");
+		check(&a, sp->active_prev == prev, "zapped-roots list links disagree");
+		audit_page(&a, sp);
+	}
+	check(&a, a.pages == mmu->stats.shadow_pages, "shadow page count differs from the lists");
+	check(&a, a.obsolete == mmu->stats.obsolete_pages, "obsolete page count differs from the lists");
+	/* A vCPU's PAE root entries name the pages it holds. */
+	for (i = 0; i < mmu->nr_vcpus; i++)
+		for (j = 0; j < 4; j++) {
+			const struct mmu_vcpu *v = mmu->vcpus[i];
+			const struct shadow_page *r = v->pae_root_sps[j];
+
+			check(&a, r ? v->pae_root[j] == (r->spt_pa | PAE_ROOT_PRESENT) : v->pae_root[j] == 0,
+			      "PAE root entry differs from the page the vCPU holds");
+		}
 	gfn_rmap_for_each(mmu, audit_rmap, &a);
 	check(&a, a.rmap_entries == a.leaf_sptes, "gfn rmaps hold sptes that no shadow page has");
 	return a.violations;

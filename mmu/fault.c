@@ -14,6 +14,7 @@ struct fault {
 	struct guest_walk walk;
 	uint64_t gfn;
 	struct mmu_memslot slot;
+	bool linked;			/* the shadow walk had to link a page on the way: the CPU's walk stopped there */
 };
 
 static unsigned fault_access(uint32_t error_code, unsigned cpl, bool eflags_ac)
@@ -98,16 +99,20 @@ uint64_t *shadow_lookup_leaf(struct mmu_vcpu *v, uint64_t gva, struct shadow_pag
 	unsigned level;
 	struct shadow_page *sp = walk_start(v, gva, &level);
 
-	if (!sp || sp->role.invalid)
+	/*
+	 * A zapped or obsolete root waits for the reload the host serves
+	 * before the next entry; its leaves may be stale (nothing keeps
+	 * obsolete pages in step with the guest's tables).  Everything a
+	 * usable root links to is of its generation (the audit checks).
+	 */
+	if (!sp || !sp_usable(v->mmu, sp))
 		return NULL;
 	for (; level > 1; level--) {
-		uint64_t spte = sp->spt[shadow_index(gva, level)];
+		unsigned i = shadow_index(gva, level);
 
-		if (!spte_present(spte))
+		if (!spte_present(sp->spt[i]))
 			return NULL;
-		sp = sp_from_pa(v->mmu, spte_to_pa(spte));
-		if (!sp)
-			return NULL;	/* no link points at a page that is gone (the audit checks): only a bug gets here */
+		sp = sp_child(sp, i);
 	}
 	*leaf_sp = sp;
 	*index = shadow_index(gva, 1);
@@ -115,35 +120,38 @@ uint64_t *shadow_lookup_leaf(struct mmu_vcpu *v, uint64_t gva, struct shadow_pag
 }
 
 /* Step 3: walks the shadow tables down to the level-1 page for gva, linking new shadow pages on the way. */
-static enum mmu_pf_result shadow_walk(struct mmu_vcpu *v, const struct fault *f, struct shadow_page **leaf_sp)
+static enum mmu_pf_result shadow_walk(struct mmu_vcpu *v, const struct fault *f, struct shadow_page **leaf_sp,
+				       bool *linked)
 {
 	struct mmu *mmu = v->mmu;
 	unsigned level;
 	struct shadow_page *sp = walk_start(v, f->gva, &level);
 
-	if (!sp || sp->role.invalid)
+	if (!sp || !sp_usable(mmu, sp))
 		return MMU_PF_RETRY;	/* a root reload is pending */
 	for (; level > 1; level--) {
-		uint64_t *sptep = &sp->spt[shadow_index(f->gva, level)];
+		unsigned i = shadow_index(f->gva, level);
 		union sp_role role;
 		uint64_t gfn;
 		struct shadow_page *child;
 
 		sp->write_flooding_count = 0;
 		child_for(v, f, sp, level, &gfn, &role);
-		if (spte_present(*sptep)) {
-			child = sp_from_pa(mmu, spte_to_pa(*sptep));
+		if (spte_present(sp->spt[i])) {
+			/* A usable page links only to pages of its own generation: the child is usable too. */
+			child = sp_child(sp, i);
 			if (child->gfn == gfn && child->role.word == role.word) {
 				sp = child;
 				continue;
 			}
 			/* Only a large page's dirty bit changes what its link must point at. */
-			sp_zap_spte(mmu, sp, shadow_index(f->gva, level));
+			sp_zap_spte(mmu, sp, i);
 			mmu_request_all(mmu, MMU_REQ_TLB_FLUSH);
 		}
 		child = sp_get(mmu, gfn, role);
-		if (!child || !sp_link(mmu, sptep, child))
+		if (!child || !sp_link(mmu, sp, i, child))
 			return MMU_PF_NO_MEMORY;
+		*linked = true;
 		sp = child;
 	}
 	sp->write_flooding_count = 0;
@@ -277,8 +285,13 @@ static enum mmu_pf_result set_leaf(struct mmu_vcpu *v, const struct fault *f, st
 			spte |= SPTE_WRITABLE;
 		}
 	}
-	/* The CPU sets A/D in the spte itself, so they do not count. */
-	if ((old & ~(SPTE_ACCESSED | SPTE_DIRTY)) == spte)
+	/*
+	 * The CPU sets A/D in the spte itself, so they do not count.  An equal
+	 * leaf under a link the walk just made is no stale translation: the
+	 * CPU faulted on the missing link (the leaf's page outlived a zapped
+	 * parent), and the fault is fixed now.
+	 */
+	if ((old & ~(SPTE_ACCESSED | SPTE_DIRTY)) == spte && !f->linked)
 		return spurious_fault(v, f);
 	v->spurious_valid = false;
 	if (spte_present(old) && sp_leaf_gfn(sp, i) != f->gfn)
@@ -355,9 +368,10 @@ static void set_mmio_leaf(struct mmu_vcpu *v, const struct fault *f, struct shad
 static void cache_mmio(struct mmu_vcpu *v, const struct fault *f)
 {
 	struct shadow_page *leaf_sp = NULL;
+	bool linked = false;
 
 	sp_make_room(v->mmu, WALK_MAX_LEVEL);
-	if (shadow_walk(v, f, &leaf_sp) == MMU_PF_RETRY && leaf_sp)
+	if (shadow_walk(v, f, &leaf_sp, &linked) == MMU_PF_RETRY && leaf_sp)
 		set_mmio_leaf(v, f, leaf_sp);
 }
 
@@ -401,7 +415,7 @@ enum mmu_pf_result mmu_page_fault(struct mmu_vcpu *v, uint64_t gva, uint32_t err
 	if (!mmu_host_memslot(mmu, f.gfn, &f.slot))
 		return mmio_full_path(v, &f);
 	sp_make_room(mmu, WALK_MAX_LEVEL);
-	r = shadow_walk(v, &f, &leaf_sp);
+	r = shadow_walk(v, &f, &leaf_sp, &f.linked);
 	if (r != MMU_PF_RETRY || !leaf_sp)
 		return r;
 	r = set_leaf(v, &f, leaf_sp);

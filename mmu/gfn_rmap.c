@@ -67,26 +67,36 @@ void gfn_rmap_free_all(struct mmu *mmu)
 		gfn_rmap_free_slot(mmu, s);
 }
 
+void gfn_rmap_for_each_in_slot(struct mmu *mmu, unsigned slot_id,
+			       void (*fn)(struct mmu *mmu, unsigned slot_id, uint64_t index, struct rmap_head *head,
+					  void *ctx),
+			       void *ctx)
+{
+	unsigned d, l, h;
+
+	for (d = 0; d < GFN_RMAP_DIRS_PER_SLOT; d++) {
+		struct gfn_rmap_dir *dir = &mmu->gfn_rmaps.dirs[slot_id][d];
+
+		if (!dir->leaves)
+			continue;
+		for (l = 0; l < GFN_RMAP_LEAVES_PER_DIR; l++) {
+			struct rmap_head *heads = dir->leaves[l].heads;
+			uint64_t base = ((uint64_t)d * GFN_RMAP_LEAVES_PER_DIR + l) * GFN_RMAP_HEADS_PER_LEAF;
+
+			if (!heads)
+				continue;
+			for (h = 0; h < GFN_RMAP_HEADS_PER_LEAF; h++)
+				if (heads[h].val)
+					fn(mmu, slot_id, base + h, &heads[h], ctx);
+		}
+	}
+}
+
 void gfn_rmap_for_each(struct mmu *mmu, void (*fn)(struct mmu *mmu, unsigned slot_id, uint64_t index,
 						    struct rmap_head *head, void *ctx), void *ctx)
 {
-	unsigned s, d, l, h;
+	unsigned s;
 
 	for (s = 0; s < GFN_RMAP_MAX_SLOTS; s++)
-		for (d = 0; d < GFN_RMAP_DIRS_PER_SLOT; d++) {
-			struct gfn_rmap_dir *dir = &mmu->gfn_rmaps.dirs[s][d];
-
-			if (!dir->leaves)
-				continue;
-			for (l = 0; l < GFN_RMAP_LEAVES_PER_DIR; l++) {
-				struct rmap_head *heads = dir->leaves[l].heads;
-				uint64_t base = ((uint64_t)d * GFN_RMAP_LEAVES_PER_DIR + l) * GFN_RMAP_HEADS_PER_LEAF;
-
-				if (!heads)
-					continue;
-				for (h = 0; h < GFN_RMAP_HEADS_PER_LEAF; h++)
-					if (heads[h].val)
-						fn(mmu, s, base + h, &heads[h], ctx);
-			}
-		}
+		gfn_rmap_for_each_in_slot(mmu, s, fn, ctx);
 }

@@ -47,8 +47,13 @@ struct rmap_head *gfn_rmap_head(struct mmu *mmu, uint64_t gfn, bool create);
 void gfn_rmap_free_slot(struct mmu *mmu, unsigned slot_id);
 void gfn_rmap_free_all(struct mmu *mmu);
 
-/* Calls fn for every non-empty head of every memslot (the audit). */
+/* Calls fn for every non-empty head of every memslot (the audit, zap-all). */
 void gfn_rmap_for_each(struct mmu *mmu, void (*fn)(struct mmu *mmu, unsigned slot_id, uint64_t index,
 						    struct rmap_head *head, void *ctx), void *ctx);
+/* ... of one memslot (a memslot that goes). */
+void gfn_rmap_for_each_in_slot(struct mmu *mmu, unsigned slot_id,
+			       void (*fn)(struct mmu *mmu, unsigned slot_id, uint64_t index, struct rmap_head *head,
+					  void *ctx),
+			       void *ctx);
 
 #endif

@@ -80,10 +80,13 @@ bool mmu_mmio_generation_changed(struct mmu *mmu, uint64_t gen)
 		return false;
 	/*
 	 * The stored bits wrapped to 0: an spte made 2^19 changes ago would look
-	 * current again.  Zapping everything here, once per wrap, means no spte
-	 * ever lives through a whole cycle of the stored bits.
+	 * current again.  Invalidating everything here, once per wrap, means no
+	 * spte the fast path can reach lives through a whole cycle of the
+	 * stored bits: the fast path reads only from current roots, which reach
+	 * only current pages, and obsolete pages are never used again (zapped
+	 * in batches later, or at once with zap=slow).
 	 */
-	mmu_zap_all(mmu);
+	mmu_invalidate_all(mmu);
 	mmu->stats.mmio_generation_wraps++;
 	return true;
 }

@@ -99,11 +99,14 @@ void mmu_vcpu_destroy(struct mmu_vcpu *v)
 		}
 }
 
+static void zap_everything(struct mmu *mmu);
+
 void mmu_destroy(struct mmu *mmu)
 {
 	while (mmu->nr_vcpus)
 		mmu_vcpu_destroy(mmu->vcpus[0]);
-	mmu_zap_all(mmu);
+	/* No root reference is left, so no page waits on zapped_roots and every page is freed. */
+	zap_everything(mmu);
 	gfn_rmap_free_all(mmu);
 	obj_cache_destroy(&mmu->sp_cache);
 	obj_cache_destroy(&mmu->rmap_desc_cache);
@@ -129,8 +132,9 @@ static void switch_cached_root(struct mmu_vcpu *v, uint64_t new_cr3)
 	for (i = 0; i < MMU_PREV_ROOTS; i++) {
 		struct shadow_page *sp = v->prev_roots[i].sp;
 
+		/* An obsolete root is never reused: its tables may be stale. */
 		if (sp && v->prev_roots[i].cr3 == new_cr3 && v->prev_roots[i].role == v->root_role &&
-		    !sp->role.invalid) {
+		    sp_usable(v->mmu, sp)) {
 			found = sp;
 			hit = i;
 			break;
@@ -228,18 +232,22 @@ static int load_pae_root(struct mmu_vcpu *v)
 {
 	unsigned i;
 
+	/* Stale entries go first, so that making room for the new ones can reclaim them (an obsolete page before any current one). */
+	for (i = 0; i < 4; i++) {
+		struct shadow_page *sp = v->pae_root_sps[i];
+
+		if (sp && !sp_usable(v->mmu, sp)) {
+			sp_put_root(v->mmu, sp);
+			v->pae_root_sps[i] = NULL;
+			v->pae_root[i] = 0;
+		}
+	}
 	for (i = 0; i < 4; i++) {
 		union sp_role role = { .word = v->root_role };
-		struct shadow_page *sp = v->pae_root_sps[i];
+		struct shadow_page *sp;
 		uint64_t gfn;
 
-		if (sp && !sp->role.invalid)
-			continue;
-		if (sp)
-			sp_put_root(v->mmu, sp);
-		v->pae_root_sps[i] = NULL;
-		v->pae_root[i] = 0;
-		if (!pae_root_child(v, i, &gfn, &role))
+		if (v->pae_root_sps[i] || !pae_root_child(v, i, &gfn, &role))
 			continue;
 		sp = get_root_sp(v, gfn, role);
 		if (!sp)
@@ -251,8 +259,29 @@ static int load_pae_root(struct mmu_vcpu *v)
 	return 0;
 }
 
+/*
+ * Cached roots that can never be used again (zapped, or obsolete after
+ * mmu_invalidate_all()) are dropped when the vCPU reloads, which every
+ * invalidation asks for: their reference would otherwise keep them alive
+ * until the vCPU happened to switch CR3 three more times.
+ */
+static void release_stale_prev_roots(struct mmu_vcpu *v)
+{
+	unsigned i;
+
+	for (i = 0; i < MMU_PREV_ROOTS; i++) {
+		struct shadow_page *sp = v->prev_roots[i].sp;
+
+		if (sp && !sp_usable(v->mmu, sp)) {
+			sp_put_root(v->mmu, sp);
+			v->prev_roots[i].sp = NULL;
+		}
+	}
+}
+
 int mmu_load_root(struct mmu_vcpu *v, uint64_t *root_pa)
 {
+	release_stale_prev_roots(v);
 	if (guest_paging_mode(&v->paging) != PAGING_4LEVEL) {
 		if (v->root_sp)
 			release_root(v);
@@ -262,7 +291,7 @@ int mmu_load_root(struct mmu_vcpu *v, uint64_t *root_pa)
 		union sp_role role = { .word = v->root_role };
 
 		release_pae_roots(v);
-		if (v->root_sp && v->root_sp->role.invalid) {
+		if (v->root_sp && !sp_usable(v->mmu, v->root_sp)) {
 			sp_put_root(v->mmu, v->root_sp);
 			v->root_sp = NULL;
 		}
@@ -298,7 +327,8 @@ static void drop_gfn_rmap(struct mmu *mmu, unsigned slot_id, uint64_t index, str
 	sp_drop_rmap(mmu, head);
 }
 
-void mmu_zap_all(struct mmu *mmu)
+/* Zaps every page, current and obsolete (roots become invalid until their vCPUs reload); the caller makes the requests. */
+static void zap_everything(struct mmu *mmu)
 {
 	struct shadow_page *sp, *next;
 	unsigned i;
@@ -310,17 +340,69 @@ void mmu_zap_all(struct mmu *mmu)
 	 * pages below finds no leaf left to search its (possibly long) rmap for.
 	 */
 	gfn_rmap_for_each(mmu, drop_gfn_rmap, NULL);
+	/* Zapping frees (or moves to zapped_roots) only the page zapped: next stays on the list. */
 	for (sp = mmu->active_head; sp; sp = next) {
 		next = sp->active_next;
-		if (!sp->role.invalid)
-			sp_zap(mmu, sp);
+		sp_zap_norequest(mmu, sp);
 	}
+}
+
+void mmu_zap_all(struct mmu *mmu)
+{
+	zap_everything(mmu);
+	/* One request for all the pages, and like the fast way to every vCPU, also one that held no page. */
+	mmu_request_all(mmu, MMU_REQ_RELOAD_ROOT | MMU_REQ_TLB_FLUSH);
+	mmu->stats.invalidations++;
+}
+
+void mmu_invalidate_all(struct mmu *mmu)
+{
+	if (mmu->zap_slow) {
+		mmu_zap_all(mmu);
+		return;
+	}
+	/*
+	 * Every page now belongs to an older generation: lookups stop finding
+	 * them at once, and they are zapped later, oldest first.  Nothing but
+	 * these counters and the vCPUs' requests is written.
+	 */
+	mmu->valid_gen++;
+	mmu->stats.obsolete_pages = mmu->stats.shadow_pages;
+	mmu->stats.invalidations++;
+	mmu_request_all(mmu, MMU_REQ_RELOAD_ROOT | MMU_REQ_TLB_FLUSH);
+}
+
+bool mmu_zap_obsolete_step(struct mmu *mmu)
+{
+	struct shadow_page *sp;
+	unsigned n = 0, requests = 0;
+
+	/* The obsolete pages are the run at the tail of the active list (it is ordered by generation). */
+	while (n < MMU_ZAP_BATCH && (sp = mmu->active_tail) && sp_obsolete(mmu, sp)) {
+		requests |= sp_zap_norequest(mmu, sp);
+		n++;
+	}
+	if (n) {
+		mmu_request_all(mmu, requests);
+		mmu->stats.zap_batches++;
+		if (n > mmu->stats.zap_longest_batch)
+			mmu->stats.zap_longest_batch = n;
+	}
+	sp = mmu->active_tail;
+	return sp && sp_obsolete(mmu, sp);
 }
 
 void mmu_memslot_removed(struct mmu *mmu, unsigned slot_id)
 {
-	mmu_zap_all(mmu);
+	/*
+	 * The host frees the slot's memory as soon as this returns, and
+	 * obsolete pages live on after it: so every leaf mapping the slot goes
+	 * now, whatever page holds it.  The gfn rmaps find them all, one pass
+	 * per gfn; zapping an obsolete page later finds them cleared.
+	 */
+	gfn_rmap_for_each_in_slot(mmu, slot_id, drop_gfn_rmap, NULL);
 	gfn_rmap_free_slot(mmu, slot_id);
+	mmu_invalidate_all(mmu);
 }
 
 bool mmu_gfn_write_protected(struct mmu *mmu, uint64_t gfn)

@@ -45,7 +45,7 @@ struct mmu_stats {
 	uint64_t root_reuse;		/* CR3 switches served from the cached previous roots */
 	uint64_t max_rmap_chain;	/* the longest rmap (sptes mapping one gfn) seen */
 	uint64_t rmap_recycled;		/* rmaps dropped whole for reaching the threshold */
-	uint64_t shadow_pages;		/* shadow pages in use now */
+	uint64_t shadow_pages;		/* shadow pages in use now (obsolete ones not yet freed included) */
 	/* MMIO (both mmu modes; the VMM counts exits, the MMU or the EPT code the rest). */
 	uint64_t mmio_exits;		/* exits that ended in an emulated MMIO access */
 	uint64_t mmio_fast;		/* served from an MMIO spte of the current generation */
@@ -56,16 +56,27 @@ struct mmu_stats {
 	uint64_t mmio_generation_wraps;	/* ... of which wrapped the stored bits and zapped everything */
 	/* Invalidating all shadow pages (obsolete-page zapping). */
 	uint64_t invalidations;		/* mmu_invalidate_all() calls (and slow zap-alls) */
-	uint64_t obsolete_zapped;	/* obsolete pages zapped by the batches */
-	uint64_t zap_batches;
-	uint64_t zap_longest_batch;	/* the most pages one batch zapped */
+	uint64_t obsolete_zapped;	/* obsolete pages zapped (by the batches, to make room, or by a slow zap-all) */
+	uint64_t zap_batches;		/* mmu_zap_obsolete_step() calls that zapped at least one page */
+	uint64_t zap_longest_batch;	/* the most pages one batch zapped (at most MMU_ZAP_BATCH) */
+	uint64_t obsolete_pages;	/* obsolete pages not yet freed now (included in shadow_pages) */
 };
 
 /* Per VM.  Embedded in the host's VM structure; the host's hooks get it back with container_of. */
 struct mmu {
 	struct shadow_page *hash[MMU_HASH_BUCKETS];	/* by (gfn, role) */
 	struct shadow_page *by_pa[MMU_HASH_BUCKETS];	/* by the host address of the shadow table */
-	struct shadow_page *active_head, *active_tail;	/* creation order, newest at head */
+	/*
+	 * Every shadow page that is not invalid, in creation order, newest at
+	 * the head.  Generations only grow, so the obsolete pages are a run at
+	 * the tail: the zapper takes them from there and stops at the first
+	 * current page.
+	 */
+	struct shadow_page *active_head, *active_tail;
+	/* Pages zapped while still used as roots (role.invalid): freed with their last root reference. */
+	struct shadow_page *zapped_roots;
+	/* The valid generation: pages made in an older one are obsolete.  64 bits: it never wraps. */
+	uint64_t valid_gen;
 	struct obj_cache sp_cache, rmap_desc_cache;
 	struct gfn_rmaps gfn_rmaps;
 	uint64_t max_shadow_pages;
@@ -126,7 +137,10 @@ void mmu_set_paging(struct mmu_vcpu *v, const struct guest_paging *p);
 /*
  * Serves MMU_REQ_RELOAD_ROOT: finds or builds the shadow root for the
  * current CR3 and mode, returns 0 with *root_pa for the CPU's CR3, or -1
- * when host memory is short.
+ * when host memory is short.  A zapped or obsolete root, and such cached
+ * previous roots, are dropped (and freed when nothing else uses them):
+ * the host must serve the request before the next guest entry, so that no
+ * vCPU ever runs on an obsolete page.
  */
 int mmu_load_root(struct mmu_vcpu *v, uint64_t *root_pa);
 
@@ -180,7 +194,11 @@ void mmu_unprotect_gfn(struct mmu *mmu, uint64_t gfn);
 /* The guest executed INVLPG gva. */
 void mmu_invlpg(struct mmu_vcpu *v, uint64_t gva);
 
-/* Zaps every shadow page now, walking them all (roots are reloaded on every vCPU): the slow way (zap=slow). */
+/*
+ * Zaps every shadow page now, current and obsolete, walking them all (roots
+ * are reloaded on every vCPU): the slow way (zap=slow).  Counts an
+ * invalidation.
+ */
 void mmu_zap_all(struct mmu *mmu);
 
 /* Obsolete shadow pages one mmu_zap_obsolete_step() zaps at most. */
@@ -199,9 +217,15 @@ void mmu_invalidate_all(struct mmu *mmu);
 
 /*
  * Zaps up to MMU_ZAP_BATCH obsolete pages from the oldest end of the active
- * list, with one TLB-flush request for the batch.  The host calls it between
- * guest entries while it returns true (obsolete pages remain), so a guest
- * runs between batches.
+ * list, with one TLB-flush request for the batch (stats zap_batches,
+ * zap_longest_batch, obsolete_zapped; nothing is counted when there was
+ * nothing to zap, so calling it before every entry is cheap).  Returns true
+ * while obsolete pages remain to be zapped: the host calls it once between
+ * guest entries, so a guest runs between batches, and may drain with
+ * while (mmu_zap_obsolete_step(mmu)) ;
+ * which ends.  An obsolete page still used as a root is zapped but freed
+ * only when its vCPU reloads (its last root reference goes): until then it
+ * counts in stats.obsolete_pages, not as work left here.
  */
 bool mmu_zap_obsolete_step(struct mmu *mmu);
 
@@ -218,13 +242,19 @@ bool mmu_spte_translate(struct mmu_vcpu *v, uint64_t gva, unsigned access, uint6
  * The memslots changed and the generation is now gen (update finished):
  * every MMIO spte is stale at once, and nothing is walked
  * (mmio_invalidations).  When the stored generation bits wrap to 0 an old
- * spte could look current again, so every shadow page is zapped
+ * spte could look current again, so every shadow page is invalidated
+ * (mmu_invalidate_all(): obsolete pages are never reached again)
  * (mmio_generation_wraps) and true is returned: the host must then drop
  * the MMIO entries of its own tables (EPT) too.
  */
 bool mmu_mmio_generation_changed(struct mmu *mmu, uint64_t gen);
 
-/* A memslot is about to go away or change: zaps what maps it and frees its rmaps. */
+/*
+ * A memslot is about to go away or move: every leaf spte mapping it (in
+ * current and obsolete pages alike) is cleared, each gfn's rmap in one
+ * pass, and its rmap pages freed, so that once this returns no spte points
+ * into its memory; then mmu_invalidate_all().
+ */
 void mmu_memslot_removed(struct mmu *mmu, unsigned slot_id);
 
 /* True when gfn backs a shadowed guest table, so no writable spte maps it. */

@@ -82,7 +82,7 @@ bool mmu_emulated_write(struct mmu_vcpu *v, uint64_t gpa, const void *data, unsi
 		return false;
 	/* sp_zap() frees only the page it zaps, so the saved next page stays valid. */
 	for (sp = sp_first_of_gfn(mmu, gfn); sp; sp = next) {
-		next = sp_next_of_gfn(sp, gfn);
+		next = sp_next_of_gfn(mmu, sp, gfn);
 		if (sp->role.direct)
 			continue;
 		if (write_misaligned(sp, offset, len) ||
@@ -105,7 +105,7 @@ void mmu_unprotect_gfn(struct mmu *mmu, uint64_t gfn)
 	struct shadow_page *sp, *next;
 
 	for (sp = sp_first_of_gfn(mmu, gfn); sp; sp = next) {
-		next = sp_next_of_gfn(sp, gfn);
+		next = sp_next_of_gfn(mmu, sp, gfn);
 		if (!sp->role.direct)
 			sp_zap(mmu, sp);
 	}

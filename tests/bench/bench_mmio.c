@@ -196,13 +196,13 @@ static uint64_t median(struct mmu *mmu, size_t n, uint64_t (*how)(struct mmu *, 
 
 int main(void)
 {
-	static const size_t sizes[] = { 1000, 100000, 1000000 };
+	static const size_t sizes[] = { 1000, 10000, 100000, 1000000 };
 	static struct mmu mmu;
-	double bump_ns[3], walk_ns[3];
+	double bump_ns[4], walk_ns[4];
 
 	printf("Invalidating every MMIO spte (median of %d runs; a bump is the mean of %d)\n", RUNS, BUMPS_PER_RUN);
 	printf("%8s %12s %14s %12s %14s\n", "N", "shadow pages", "bump ns", "walk ns", "walk/bump");
-	for (size_t k = 0; k < 3; k++) {
+	for (size_t k = 0; k < 4; k++) {
 		build(&mmu, sizes[k]);
 		walk_ns[k] = (double)median(&mmu, sizes[k], time_walk);
 		bump_ns[k] = (double)median(&mmu, sizes[k], time_bump) / BUMPS_PER_RUN;
@@ -210,7 +210,7 @@ int main(void)
 		       bump_ns[k], walk_ns[k], walk_ns[k] / bump_ns[k]);
 		mmu_destroy(&mmu);
 	}
-	for (size_t k = 0; k < 3; k++)
+	for (size_t k = 0; k < 4; k++)
 		printf("bench: mmio_invalidate n=%zu bump_ns=%.1f walk_ns=%.0f\n", sizes[k], bump_ns[k], walk_ns[k]);
 	return 0;
 }

@@ -36,6 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.max_shadow_pages = (data[2] & 1) ? 64 : 512;
 	cfg.alloc_fail_permille = (data[2] & 6) == 6 ? 150 : 0;
 	cfg.tables_per_space = 4 + (data[3] & 15);
+	cfg.zap_slow = data[3] & 0x10;
 	memcpy(&seed, data + 4, sizeof(seed));
 
 	e = malloc(sizeof(*e));
@@ -51,7 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ok = diff_apply(e, &op);
 	}
 	if (ok)
-		ok = diff_check_memory(e);
+		ok = diff_drain(e) && diff_check_memory(e);
 	if (!ok)
 		diff_print_failure(e);
 	ok = diff_destroy(e) && ok;

@@ -552,6 +552,7 @@ bool diff_init(struct diff_engine *e, const struct diff_config *cfg, struct diff
 
 	if (!mmu_init(&e->sim->mmu, cfg->maxphyaddr, cfg->max_shadow_pages))
 		return fail(e, "mmu_init failed\n");
+	e->sim->mmu.zap_slow = cfg->zap_slow;
 	for (i = 0; i < cfg->nr_vcpus; i++) {
 		struct guest_paging g;
 
@@ -884,6 +885,13 @@ void diff_gen_op(struct diff_engine *e, struct diff_src *src, struct diff_op *op
 	} else if (r >= 990 && r < 993) {
 		op->kind = DIFF_MEMSLOT_CHANGED;
 		op->addr = below(src, e->sim->nr_slots);
+	} else if (r >= 40 && r < 45) {
+		/* 0.5% invalidations (a guest's zap hypercall); memslot removals and the wrap add theirs. */
+		op->kind = DIFF_INVALIDATE;
+	} else if (r >= 45 && r < 75) {
+		/* 3%: the host's batches between entries, not always in time, so faults also reclaim obsolete pages. */
+		op->kind = DIFF_ZAP_STEP;
+		op->value = 1 + below(src, 4);
 	} else {
 		op->kind = DIFF_ACCESS;
 		gen_access(e, src, op, vs);
@@ -912,8 +920,14 @@ static bool serve_requests(struct diff_engine *e, struct sim_vcpu *sv)
 
 		sv->requests = 0;
 		if (req & MMU_REQ_RELOAD_ROOT) {
+			const struct mmu_vcpu *v = &sv->v;
 			uint64_t root;
+			unsigned i;
+			bool obsolete = v->root_sp && sp_obsolete(&e->sim->mmu, v->root_sp);
 
+			for (i = 0; i < 4; i++)
+				obsolete |= v->pae_root_sps[i] && sp_obsolete(&e->sim->mmu, v->pae_root_sps[i]);
+			e->n.obsolete_root_reloads += obsolete;
 			sv->nr_reload++;
 			if (mmu_load_root(&sv->v, &root)) {
 				sv->requests |= req;
@@ -1054,6 +1068,24 @@ static const char *outcome_text(const struct outcome *o, char *buf, size_t size)
 	return buf;
 }
 
+/*
+ * An access (faults, root loads) recycled current pages: making room must
+ * have taken every obsolete page it could first (all but roots).  Only
+ * accesses make room, and nothing invalidates during one.
+ */
+static bool check_reclaim_order(struct diff_engine *e, uint64_t recycled_before)
+{
+	struct mmu *mmu = &e->sim->mmu;
+	const struct shadow_page *sp;
+
+	if (mmu->stats.mmu_recycled != recycled_before)
+		for (sp = mmu->active_tail; sp && sp_obsolete(mmu, sp); sp = sp->active_prev)
+			if (!sp->root_count)
+				return fail(e, "a current page was recycled while an obsolete page (gfn %#llx) was left\n",
+					    (unsigned long long)sp->gfn);
+	return true;
+}
+
 static bool apply_access(struct diff_engine *e, const struct diff_op *op)
 {
 	struct diff_vcpu *vs = &e->vs[op->vcpu];
@@ -1063,7 +1095,7 @@ static bool apply_access(struct diff_engine *e, const struct diff_op *op)
 	struct ref_result rr;
 	struct outcome want, got;
 	const struct mmu_stats *stats = &e->sim->mmu.stats;
-	uint64_t fast_before, misses_before, created_before;
+	uint64_t fast_before, misses_before, created_before, recycled_before;
 	char a[96], b[96];
 	unsigned i;
 
@@ -1089,6 +1121,7 @@ static bool apply_access(struct diff_engine *e, const struct diff_op *op)
 	fast_before = stats->mmio_fast;
 	misses_before = stats->mmio_generation_misses;
 	created_before = stats->mmio_spte_created;
+	recycled_before = stats->mmu_recycled;
 	mmu_side_access(e, op, gva, access, &got);
 	if (got.kind == OUT_NO_MEMORY) {
 		if (!e->cfg.alloc_fail_permille)
@@ -1099,7 +1132,7 @@ static bool apply_access(struct diff_engine *e, const struct diff_op *op)
 		mmu_side_access(e, op, gva, access, &got);
 		e->sim->alloc_fail_permille = e->cfg.alloc_fail_permille;
 	}
-	if (got.kind == OUT_BROKEN)
+	if (got.kind == OUT_BROKEN || !check_reclaim_order(e, recycled_before))
 		return false;
 	if (got.kind == OUT_TRANSLATED && (access & WALK_WRITE))
 		mark_page(e, got.gpa, PAGE_WRITTEN);
@@ -1182,13 +1215,16 @@ static bool apply_paging_change(struct diff_engine *e, const struct diff_op *op)
 	return set_paging(e, op->vcpu, &g);
 }
 
-/* After a wrap every shadow page was zapped: only invalid roots, still referenced, may be left. */
+/*
+ * After a wrap every shadow page was invalidated: obsolete (or, zap=slow,
+ * zapped, so that only invalid roots still referenced are left).
+ */
 static bool check_wrap_zapped_all(struct diff_engine *e)
 {
 	const struct shadow_page *sp;
 
 	for (sp = e->sim->mmu.active_head; sp; sp = sp->active_next)
-		if (!sp->role.invalid)
+		if (!sp_obsolete(&e->sim->mmu, sp) || e->cfg.zap_slow)
 			return fail(e, "the generation wrapped but shadow page gfn %#llx level %u survived\n",
 				    (unsigned long long)sp->gfn, sp->role.level);
 	return true;
@@ -1235,10 +1271,109 @@ static void audit_report(const char *msg, void *ctx)
 	fail(ctx, "audit: %s\n", msg);
 }
 
+/* Every vCPU was asked to reload; nothing was zapped or freed; every page is obsolete (zap=slow: none is left). */
+static bool apply_invalidate(struct diff_engine *e)
+{
+	struct mmu *mmu = &e->sim->mmu;
+	uint64_t pages = mmu->stats.shadow_pages, zapped = mmu->stats.mmu_shadow_zapped;
+	uint64_t invalidations = mmu->stats.invalidations;
+	unsigned in_use = e->sim->pages_in_use, i;
+
+	e->n.invalidate_ops++;
+	e->n.invalidated_pages += pages;
+	mmu_invalidate_all(mmu);
+	if (mmu->stats.invalidations != invalidations + 1)
+		return fail(e, "mmu_invalidate_all counted %llu invalidations\n",
+			    (unsigned long long)(mmu->stats.invalidations - invalidations));
+	for (i = 0; i < e->cfg.nr_vcpus; i++)
+		if ((e->vcpus[i]->requests & (MMU_REQ_RELOAD_ROOT | MMU_REQ_TLB_FLUSH)) !=
+		    (MMU_REQ_RELOAD_ROOT | MMU_REQ_TLB_FLUSH))
+			return fail(e, "mmu_invalidate_all left vcpu%u without a root reload and flush\n", i);
+	if (e->cfg.zap_slow) {
+		if (mmu->active_head || mmu->stats.obsolete_pages)
+			return fail(e, "zap=slow: pages survived mmu_invalidate_all\n");
+		return true;
+	}
+	if (mmu->stats.shadow_pages != pages || mmu->stats.obsolete_pages != pages ||
+	    mmu->stats.mmu_shadow_zapped != zapped || e->sim->pages_in_use != in_use)
+		return fail(e, "mmu_invalidate_all changed pages: %llu -> %llu in use, %llu obsolete, %llu zapped\n",
+			    (unsigned long long)pages, (unsigned long long)mmu->stats.shadow_pages,
+			    (unsigned long long)mmu->stats.obsolete_pages,
+			    (unsigned long long)(mmu->stats.mmu_shadow_zapped - zapped));
+	return true;
+}
+
+/* One mmu_zap_obsolete_step(): at most a batch of obsolete pages, oldest first, no current page, the result true. */
+static bool zap_step(struct diff_engine *e, bool *more_work)
+{
+	struct mmu *mmu = &e->sim->mmu;
+	const struct mmu_stats *st = &mmu->stats;
+	bool work = mmu->active_tail && sp_obsolete(mmu, mmu->active_tail), more;
+	uint64_t current = st->shadow_pages - st->obsolete_pages, zapped = st->obsolete_zapped;
+	uint64_t batches = st->zap_batches, all_zapped = st->mmu_shadow_zapped, n;
+
+	more = mmu_zap_obsolete_step(mmu);
+	e->n.zap_steps++;
+	n = st->obsolete_zapped - zapped;
+	e->n.step_zapped += n;
+	if (n > MMU_ZAP_BATCH || st->zap_longest_batch > MMU_ZAP_BATCH || st->mmu_shadow_zapped - all_zapped != n)
+		return fail(e, "a zap step zapped %llu pages (%llu obsolete), the longest batch %llu\n",
+			    (unsigned long long)(st->mmu_shadow_zapped - all_zapped), (unsigned long long)n,
+			    (unsigned long long)st->zap_longest_batch);
+	if (st->shadow_pages - st->obsolete_pages != current)
+		return fail(e, "a zap step changed the current pages: %llu -> %llu\n", (unsigned long long)current,
+			    (unsigned long long)(st->shadow_pages - st->obsolete_pages));
+	if (work != (n > 0) || st->zap_batches != batches + work)
+		return fail(e, "a zap step with%s obsolete pages at the tail zapped %llu (%llu batches)\n",
+			    work ? "" : "out", (unsigned long long)n, (unsigned long long)(st->zap_batches - batches));
+	if (more != (mmu->active_tail && sp_obsolete(mmu, mmu->active_tail)))
+		return fail(e, "mmu_zap_obsolete_step returned %d\n", more);
+	*more_work = more;
+	return true;
+}
+
+static bool apply_zap_steps(struct diff_engine *e, uint64_t steps)
+{
+	uint64_t i;
+	bool more;
+
+	for (i = 0; i < 1 + (steps + 3) % 4; i++)
+		if (!zap_step(e, &more))
+			return false;
+	return true;
+}
+
+/*
+ * What must hold between operations: a vCPU that will enter without a
+ * reload runs on usable roots (and so reaches only current pages: links
+ * stay within a generation, which the audit checks).
+ */
+static bool check_roots_usable(struct diff_engine *e)
+{
+	struct mmu *mmu = &e->sim->mmu;
+	unsigned i, j;
+
+	for (i = 0; i < e->cfg.nr_vcpus; i++) {
+		const struct mmu_vcpu *v = &e->vcpus[i]->v;
+
+		if ((e->vcpus[i]->requests & MMU_REQ_RELOAD_ROOT) || !e->vcpus[i]->root_loaded)
+			continue;
+		if (v->root_sp && !sp_usable(mmu, v->root_sp))
+			return fail(e, "vcpu%u will enter on a%s root\n", i,
+				    v->root_sp->role.invalid ? "n invalid" : "n obsolete");
+		for (j = 0; j < 4; j++)
+			if (v->pae_root_sps[j] && !sp_usable(mmu, v->pae_root_sps[j]))
+				return fail(e, "vcpu%u will enter with an unusable PAE root entry %u\n", i, j);
+	}
+	return true;
+}
+
 bool diff_apply(struct diff_engine *e, const struct diff_op *op)
 {
 	bool ok = true;
 	unsigned violations;
+
+	uint64_t obsolete_zapped = e->sim->mmu.stats.obsolete_zapped;
 
 	if (e->failed)
 		return false;
@@ -1278,6 +1413,12 @@ bool diff_apply(struct diff_engine *e, const struct diff_op *op)
 	case DIFF_MEMSLOT_UPDATE:
 		ok = apply_memslot_update(e, op);
 		break;
+	case DIFF_INVALIDATE:
+		ok = apply_invalidate(e);
+		break;
+	case DIFF_ZAP_STEP:
+		ok = apply_zap_steps(e, op->value);
+		break;
 	default:
 		break;
 	}
@@ -1285,8 +1426,17 @@ bool diff_apply(struct diff_engine *e, const struct diff_op *op)
 		return false;
 	if (e->sim->broken)
 		return fail(e, "host: %s\n", e->sim->why);
-	violations = e->n.ops % (e->cfg.audit_interval ? e->cfg.audit_interval : 1) == 0 ?
-		     mmu_audit(&e->sim->mmu, audit_report, e) : 0;
+	/* Besides the steps and zap-all, only making room zaps obsolete pages. */
+	if (op->kind != DIFF_ZAP_STEP && op->kind != DIFF_ZAP_ALL)
+		e->n.reclaimed_obsolete += e->sim->mmu.stats.obsolete_zapped - obsolete_zapped;
+	if (!check_roots_usable(e))
+		return false;
+	violations = 0;
+	if (e->n.ops % (e->cfg.audit_interval ? e->cfg.audit_interval : 1) == 0) {
+		violations = mmu_audit(&e->sim->mmu, audit_report, e);
+		if (!violations && !sim_check_page_accounting(e->sim))
+			return fail(e, "host: %s\n", e->sim->why);
+	}
 	if (violations)
 		return fail(e, "mmu_audit: %u violations\n", violations);
 	if (e->n.ops % 64 == 0 && !compare_table_pages(e))
@@ -1294,6 +1444,41 @@ bool diff_apply(struct diff_engine *e, const struct diff_op *op)
 	if (e->n.ops % 1024 == 0 && !diff_check_memory(e))
 		return false;
 	return !e->failed;
+}
+
+bool diff_drain(struct diff_engine *e)
+{
+	struct mmu *mmu = &e->sim->mmu;
+	uint64_t steps = 0, limit;
+	unsigned i, violations;
+	bool more;
+
+	if (e->failed)
+		return false;
+	e->sim->alloc_fail_permille = 0;
+	for (i = 0; i < e->cfg.nr_vcpus; i++)
+		if (!serve_requests(e, e->vcpus[i]))
+			return e->failed ? false : fail(e, "drain: vcpu%u could not reload its root\n", i);
+	/* Every step zaps at least one page while it has work: the drain ends within this many. */
+	limit = mmu->stats.shadow_pages + 1;
+	e->n.drained += mmu->stats.obsolete_pages;
+	do {
+		if (!zap_step(e, &more))
+			return false;
+	} while (more && ++steps < limit);
+	if (more)
+		return fail(e, "drain: mmu_zap_obsolete_step still returns true after %llu steps\n",
+			    (unsigned long long)limit);
+	if (mmu->stats.obsolete_pages)
+		return fail(e, "drain: %llu obsolete pages left after every vCPU reloaded and the zapper finished\n",
+			    (unsigned long long)mmu->stats.obsolete_pages);
+	violations = mmu_audit(mmu, audit_report, e);
+	if (violations)
+		return fail(e, "drain: mmu_audit: %u violations\n", violations);
+	if (!sim_check_page_accounting(e->sim) || e->sim->broken)
+		return fail(e, "drain: host: %s\n", e->sim->why);
+	e->sim->alloc_fail_permille = e->cfg.alloc_fail_permille;
+	return true;
 }
 
 /* ---- the walker alone ---- */
@@ -1366,7 +1551,7 @@ uint64_t diff_peek(struct diff_engine *e, uint64_t gpa, unsigned size)
 
 static const char *const kind_names[DIFF_OP_KINDS] = {
 	"access", "guest-write", "invlpg", "set-cr3", "toggle", "set-mode", "zap-all", "unprotect", "memslot-changed",
-	"memslot-update",
+	"memslot-update", "invalidate-all", "zap-step",
 };
 static const char *const slot_op_names[SLOT_OPS] = { "generation bump", "remove slot 1", "restore slot 1" };
 static const char *const toggle_names[DIFF_TOGGLES] = { "CR0.WP", "EFER.NXE", "CR4.SMEP", "CR4.SMAP", "CR4.PSE", "CR4.PGE" };
@@ -1405,6 +1590,12 @@ void diff_format_op(const struct diff_op *op, char *buf, size_t size)
 		snprintf(buf, size, "vcpu%u set-mode %s space %llu", op->vcpu, mode_names[op->addr % 4],
 			 (unsigned long long)op->value);
 		break;
+	case DIFF_INVALIDATE:
+		snprintf(buf, size, "invalidate-all");
+		break;
+	case DIFF_ZAP_STEP:
+		snprintf(buf, size, "zap-step x%llu", (unsigned long long)(1 + (op->value + 3) % 4));
+		break;
 	default:
 		snprintf(buf, size, "vcpu%u %s %#llx", op->vcpu, kind, (unsigned long long)op->addr);
 		break;
@@ -1417,9 +1608,10 @@ void diff_print_failure(const struct diff_engine *e)
 	char buf[160];
 
 	printf("diff: FAILED after %llu operations (mode %s, %u vCPUs, gbpages %d, maxphyaddr %u, "
-	       "max_shadow_pages %u, alloc_fail %u/1000)\n%s",
+	       "max_shadow_pages %u, alloc_fail %u/1000, zap=%s)\n%s",
 	       (unsigned long long)e->n.ops, mode_names[e->cfg.mode], e->cfg.nr_vcpus, e->cfg.gbpages,
-	       e->cfg.maxphyaddr, e->cfg.max_shadow_pages, e->cfg.alloc_fail_permille, e->failure);
+	       e->cfg.maxphyaddr, e->cfg.max_shadow_pages, e->cfg.alloc_fail_permille,
+	       e->cfg.zap_slow ? "slow" : "fast", e->failure);
 	printf("diff: the last operations (the final one failed):\n");
 	for (i = first; i < e->log_next; i++) {
 		diff_format_op(&e->log[i % DIFF_LOG], buf, sizeof(buf));

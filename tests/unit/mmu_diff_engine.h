@@ -32,6 +32,8 @@ enum diff_op_kind {
 	DIFF_UNPROTECT,		/* mmu_unprotect_gfn(addr) */
 	DIFF_MEMSLOT_CHANGED,	/* a memslot update: mmu_memslot_removed(addr) for a slot that comes back unchanged */
 	DIFF_MEMSLOT_UPDATE,	/* a memslot update doing slot_op, with an access (the DIFF_ACCESS fields) meanwhile if update_access */
+	DIFF_INVALIDATE,	/* mmu_invalidate_all() */
+	DIFF_ZAP_STEP,		/* mmu_zap_obsolete_step(), value (1..4) times: the host between guest entries */
 	DIFF_OP_KINDS,
 };
 
@@ -65,6 +67,7 @@ struct diff_config {
 	unsigned alloc_fail_permille;	/* host allocations fail at this rate during operations */
 	unsigned tables_per_space;	/* table budget of one address space */
 	unsigned audit_interval;	/* mmu_audit() after every this many operations (0: every one) */
+	bool zap_slow;			/* zap=slow: invalidations zap every page at once */
 };
 
 #define DIFF_SPACES		3	/* address spaces per paging mode */
@@ -99,6 +102,13 @@ struct diff_counts {
 	uint64_t mmio_stale_to_ram;		/* accesses that met a stale MMIO spte whose gfn is RAM now */
 	uint64_t mmio_created_in_update;	/* accesses that made an MMIO spte while an update was in progress */
 	uint64_t generation_bumps, slot_changes, update_accesses;
+	/* Obsolete-page zapping. */
+	uint64_t invalidate_ops, zap_steps;	/* DIFF_INVALIDATE ops, mmu_zap_obsolete_step() calls */
+	uint64_t invalidated_pages;		/* pages that became obsolete (or were zapped, zap=slow) by an invalidation */
+	uint64_t step_zapped;			/* obsolete pages the steps zapped */
+	uint64_t reclaimed_obsolete;		/* obsolete pages zapped to make room (faults, root loads) */
+	uint64_t obsolete_root_reloads;		/* reloads that found an obsolete root */
+	uint64_t drained;			/* obsolete pages left for the final drain */
 };
 
 struct diff_engine {
@@ -141,6 +151,13 @@ bool diff_destroy(struct diff_engine *e);
 void diff_gen_op(struct diff_engine *e, struct diff_src *src, struct diff_op *op);
 /* Applies op to both sides and checks them; false with e->failure set (the engine must then only be destroyed). */
 bool diff_apply(struct diff_engine *e, const struct diff_op *op);
+/*
+ * The end of a run: every vCPU reloads (as before its next entry), the
+ * zapper runs until it reports nothing left, and then no obsolete page may
+ * remain, the audit and the page accounting must agree.  False with
+ * e->failure set.
+ */
+bool diff_drain(struct diff_engine *e);
 /* Compares both copies of guest RAM (every page a table or write could have touched). */
 bool diff_check_memory(struct diff_engine *e);
 

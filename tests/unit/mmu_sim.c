@@ -5,8 +5,23 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include "mmu/shadow_page.h"
 #include "mmu/spte.h"
 #include "tests/unit/mmu_sim.h"
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) && !defined(__SANITIZE_ADDRESS__)
+#define __SANITIZE_ADDRESS__ 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define POISON(p, n)	ASAN_POISON_MEMORY_REGION(p, n)
+#define UNPOISON(p, n)	ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define POISON(p, n)	((void)(p), (void)(n))
+#define UNPOISON(p, n)	((void)(p), (void)(n))
+#endif
 
 #define PAGE_SIZE 4096ull
 /* Guest RAM sits at fake host addresses, slot 0 above 4 GiB and slot 1 below. */
@@ -47,18 +62,51 @@ void sim_ram_free(void *p, uint64_t bytes)
 	munmap(p, bytes);
 }
 
-static void pool_init(struct sim_pool *pool, uint64_t base_pa)
+static void pool_init(struct sim_pool *pool, uint64_t base_pa, unsigned size, bool arena)
 {
 	unsigned i;
 
 	memset(pool, 0, sizeof(*pool));
 	pool->base_pa = base_pa;
-	for (i = 0; i < SIM_POOL_PAGES; i++)
+	pool->size = size;
+	pool->pages = calloc(size, sizeof(*pool->pages));
+	pool->free_ring = calloc(size, sizeof(*pool->free_ring));
+	for (i = 0; i < size; i++)
 		pool->free_ring[i] = i;
-	pool->free_count = SIM_POOL_PAGES;
+	pool->free_count = size;
+	if (arena) {
+		pool->arena = mmap(NULL, (uint64_t)size * PAGE_SIZE, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (pool->arena == MAP_FAILED)
+			abort();
+		/* Only freed pages are poisoned: the MMU holds no pointer to a page never handed out. */
+		pool->handed_out = calloc(size, 1);
+	}
 }
 
-void sim_init(struct sim *s, uint64_t slot0_pages, uint64_t slot1_base_gfn, uint64_t slot1_pages, uint64_t seed)
+static void pool_destroy(struct sim_pool *pool)
+{
+	if (pool->arena) {
+		unsigned i;
+
+		/* The next mapping there must not inherit the poison of freed pages. */
+		for (i = 0; i < pool->size; i++)
+			if (pool->handed_out[i])
+				UNPOISON(pool->arena + (uint64_t)i * PAGE_SIZE, PAGE_SIZE);
+		munmap(pool->arena, (uint64_t)pool->size * PAGE_SIZE);
+		free(pool->handed_out);
+	} else {
+		unsigned i;
+
+		for (i = 0; i < pool->size; i++)
+			free(pool->pages[i]);
+	}
+	free(pool->pages);
+	free(pool->free_ring);
+}
+
+static void sim_setup(struct sim *s, uint64_t slot0_pages, uint64_t slot1_base_gfn, uint64_t slot1_pages,
+		      uint64_t seed, unsigned pool_pages, bool arena)
 {
 	uint64_t base_gfn[SIM_MAX_SLOTS] = { 0, slot1_base_gfn };
 	uint64_t npages[SIM_MAX_SLOTS] = { slot0_pages, slot1_pages };
@@ -72,10 +120,35 @@ void sim_init(struct sim *s, uint64_t slot0_pages, uint64_t slot1_base_gfn, uint
 		s->slots[i].mem = sim_ram_alloc(npages[i] * PAGE_SIZE);
 		s->nr_slots++;
 	}
-	pool_init(&s->low, SIM_LOW_POOL_BASE);
-	pool_init(&s->high, SIM_HIGH_POOL_BASE);
+	if (pool_pages > SIM_MAX_POOL_PAGES)
+		pool_pages = SIM_MAX_POOL_PAGES;
+	pool_init(&s->low, SIM_LOW_POOL_BASE, pool_pages, arena);
+	pool_init(&s->high, SIM_HIGH_POOL_BASE, pool_pages, arena);
 	s->alloc_rng = seed;
 	s->memslot_generation = MEMSLOT_GEN_INITIAL;
+}
+
+void sim_init(struct sim *s, uint64_t slot0_pages, uint64_t slot1_base_gfn, uint64_t slot1_pages, uint64_t seed)
+{
+	sim_setup(s, slot0_pages, slot1_base_gfn, slot1_pages, seed, SIM_POOL_PAGES, false);
+}
+
+void sim_init_pools(struct sim *s, uint64_t slot0_pages, uint64_t slot1_base_gfn, uint64_t slot1_pages,
+		    uint64_t seed, unsigned pool_pages)
+{
+	sim_setup(s, slot0_pages, slot1_base_gfn, slot1_pages, seed, pool_pages, true);
+}
+
+void sim_pools_accessible(struct sim *s, bool accessible)
+{
+	struct sim_pool *pools[2] = { &s->low, &s->high };
+	unsigned i;
+
+	for (i = 0; i < 2; i++)
+		if (pools[i]->arena &&
+		    mprotect(pools[i]->arena, (uint64_t)pools[i]->size * PAGE_SIZE,
+			     accessible ? PROT_READ | PROT_WRITE : PROT_NONE))
+			abort();
 }
 
 uint64_t mmu_host_memslot_generation(struct mmu *mmu)
@@ -120,6 +193,31 @@ void sim_destroy(struct sim *s)
 		sim_break(s, "%u host pages never freed", s->pages_in_use);
 	for (i = 0; i < s->nr_slots; i++)
 		sim_ram_free(s->slots[i].mem, s->slots[i].npages * PAGE_SIZE);
+	pool_destroy(&s->low);
+	pool_destroy(&s->high);
+}
+
+static uint64_t list_pages(const struct shadow_page *sp)
+{
+	uint64_t n = 0;
+
+	for (; sp; sp = sp->active_next)
+		n += 1 + (sp->gfns != NULL) + (sp->children != NULL);
+	return n;
+}
+
+bool sim_check_page_accounting(struct sim *s)
+{
+	const struct mmu *mmu = &s->mmu;
+	uint64_t expected = list_pages(mmu->active_head) + list_pages(mmu->zapped_roots) +
+			    mmu->sp_cache.pages_allocated + mmu->rmap_desc_cache.pages_allocated +
+			    mmu->gfn_rmaps.pages_allocated + mmu->nr_vcpus;
+
+	if (expected == s->pages_in_use)
+		return true;
+	sim_break(s, "the MMU holds %u host pages, its structures account for %llu", s->pages_in_use,
+		  (unsigned long long)expected);
+	return false;
 }
 
 void sim_vcpu_reset(struct sim_vcpu *sv, struct sim *s)
@@ -155,10 +253,19 @@ void *mmu_host_alloc_page(struct mmu *mmu, bool below_4g, uint64_t *pa)
 		return NULL;
 	}
 	idx = pool->free_ring[pool->free_head];
-	pool->free_head = (pool->free_head + 1) % SIM_POOL_PAGES;
+	pool->free_head = (pool->free_head + 1) % pool->size;
 	pool->free_count--;
-	page = aligned_alloc(PAGE_SIZE, PAGE_SIZE);
-	memset(page, 0, PAGE_SIZE);
+	if (pool->arena) {
+		page = pool->arena + (uint64_t)idx * PAGE_SIZE;
+		UNPOISON(page, PAGE_SIZE);
+		/* A page never handed out is still the mmap's zero page: leaving it untouched keeps it free. */
+		if (pool->handed_out[idx])
+			memset(page, 0, PAGE_SIZE);
+		pool->handed_out[idx] = 1;
+	} else {
+		page = aligned_alloc(PAGE_SIZE, PAGE_SIZE);
+		memset(page, 0, PAGE_SIZE);
+	}
 	pool->pages[idx] = page;
 	s->pages_in_use++;
 	*pa = pool->base_pa + idx * PAGE_SIZE;
@@ -171,7 +278,7 @@ static struct sim_pool *pool_of(struct sim *s, uint64_t pa, unsigned *idx)
 	unsigned i;
 
 	for (i = 0; i < 2; i++) {
-		if (pa >= pools[i]->base_pa && pa < pools[i]->base_pa + SIM_POOL_PAGES * PAGE_SIZE) {
+		if (pa >= pools[i]->base_pa && pa < pools[i]->base_pa + (uint64_t)pools[i]->size * PAGE_SIZE) {
 			*idx = (pa - pools[i]->base_pa) / PAGE_SIZE;
 			return pools[i];
 		}
@@ -190,9 +297,12 @@ void mmu_host_free_page(struct mmu *mmu, void *page, uint64_t pa)
 			  (unsigned long long)pa);
 		return;
 	}
-	free(page);
+	if (pool->arena)
+		POISON(page, PAGE_SIZE);
+	else
+		free(page);
 	pool->pages[idx] = NULL;
-	pool->free_ring[(pool->free_head + pool->free_count) % SIM_POOL_PAGES] = idx;
+	pool->free_ring[(pool->free_head + pool->free_count) % pool->size] = idx;
 	pool->free_count++;
 	s->pages_in_use--;
 }
@@ -406,10 +516,18 @@ static enum sim_cpu_result walk_shadow(struct sim_vcpu *sv, const struct guest_p
 
 	for (;; level--) {
 		uint64_t *table = spte_table(sv, table_pa, gva, level);
+		const struct shadow_page *sp = sp_from_pa(&sv->sim->mmu, table_pa);
 		bool large;
 
 		if (!table)
 			return SIM_CPU_BROKEN;
+		/* Obsolete and zapped pages may be stale: the host reloads roots before every entry so that no walk meets one. */
+		if (!sp || !sp_usable(&sv->sim->mmu, sp)) {
+			sim_break(sv->sim, "gva %#llx: the CPU walked a%s level-%u shadow page at host pa %#llx",
+				  (unsigned long long)gva, !sp ? " missing" : sp->role.invalid ? "n invalid" : "n obsolete",
+				  level, (unsigned long long)table_pa);
+			return SIM_CPU_BROKEN;
+		}
 		used[nr_used] = &table[(gva >> (12 + 9 * (level - 1))) & 511];
 		spte = *used[nr_used++];
 		if (!(spte & SPTE_PRESENT)) {

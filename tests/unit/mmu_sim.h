@@ -11,8 +11,10 @@
 #define SIM_MAX_VCPUS		2
 /* The simulated CPU's MAXPHYADDR: spte address bits from here up are reserved. */
 #define SIM_HOST_MAXPHYADDR	46
-/* Host pages the MMU may hold at once, per pool (below and above 4 GiB). */
+/* Host pages the MMU may hold at once, per pool (below and above 4 GiB), unless sim_init_pools() says otherwise. */
 #define SIM_POOL_PAGES		8192
+/* The most a pool can have: the low pool must end below slot 1's host address (2 GiB). */
+#define SIM_MAX_POOL_PAGES	262144u
 #define SIM_LOW_POOL_BASE	0x40000000ull
 #define SIM_HIGH_POOL_BASE	0x200000000ull
 #define SIM_TLB_ENTRIES		4096
@@ -49,10 +51,18 @@ struct sim_vcpu {
 
 struct sim_pool {
 	uint64_t base_pa;
-	void *pages[SIM_POOL_PAGES];	/* NULL when free */
+	unsigned size;			/* pages */
+	void **pages;			/* [size]: NULL when free */
 	/* Free page indices, oldest first, so a freed page is handed out again as late as possible. */
-	unsigned free_ring[SIM_POOL_PAGES];
+	unsigned *free_ring;
 	unsigned free_head, free_count;
+	/*
+	 * Arena mode (sim_init_pools): page i is arena + i * 4096, one mmap for
+	 * the pool, so a page never written costs no memory; freed pages are
+	 * poisoned for ASan.  NULL: every page is its own aligned_alloc().
+	 */
+	uint8_t *arena;
+	uint8_t *handed_out;		/* arena mode: [size], the page was handed out before (not zero any more) */
 };
 
 struct sim {
@@ -74,8 +84,26 @@ struct sim {
 
 /* Sets up guest RAM slots (sizes in pages; the second may be 0) and the host page pools. */
 void sim_init(struct sim *s, uint64_t slot0_pages, uint64_t slot1_base_gfn, uint64_t slot1_pages, uint64_t seed);
+/*
+ * The same with pool_pages (<= SIM_MAX_POOL_PAGES) pages per pool, each pool
+ * one mmap (arena mode): for tests that hold very many host pages.
+ */
+void sim_init_pools(struct sim *s, uint64_t slot0_pages, uint64_t slot1_base_gfn, uint64_t slot1_pages,
+		    uint64_t seed, unsigned pool_pages);
+/*
+ * Arena mode: makes every host page the MMU holds (tables, headers, rmaps)
+ * inaccessible (false) or accessible again (true), so that a test can show
+ * an operation touches none of them: any access faults.
+ */
+void sim_pools_accessible(struct sim *s, bool accessible);
 /* Frees guest RAM; every host page must already be back (the MMU was destroyed). */
 void sim_destroy(struct sim *s);
+/*
+ * Checks the host pages the MMU holds against what its structures account
+ * for (tables, gfns and children pages of every shadow page, object-cache
+ * pages, gfn-rmap pages, one PAE root per vCPU); false with s->why set.
+ */
+bool sim_check_page_accounting(struct sim *s);
 void sim_vcpu_reset(struct sim_vcpu *sv, struct sim *s);
 /* Zeroed guest-RAM-sized buffers. */
 void *sim_ram_alloc(uint64_t bytes);

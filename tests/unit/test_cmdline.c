@@ -188,11 +188,67 @@ static void test_mmio_caching(void **state)
 	assert_string_equal(r.err, "boot option 'mmio_caching' needs a value (mmio_caching=0|1)");
 }
 
+static void test_zap_mode(void **state)
+{
+	struct parse_result r;
+
+	(void)state;
+	assert_int_equal(parse("").opts.zap, ZAP_FAST);
+	assert_int_equal(parse("zap=slow").opts.zap, ZAP_SLOW);
+	assert_int_equal(parse("zap=slow zap=fast").opts.zap, ZAP_FAST);
+	r = parse("mmu=shadow zap=slow mmio_caching=0");
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(r.opts.zap, ZAP_SLOW);
+	assert_int_equal(r.opts.mmu, MMU_MODE_SHADOW);
+	assert_int_equal(r.opts.mmio_caching, 0);
+	r = parse("zap=all");
+	assert_int_equal(r.rc, -1);
+	assert_string_equal(r.err, "bad value 'all' for boot option 'zap' (expected fast|slow)");
+	r = parse("zap=Slow");
+	assert_int_equal(r.rc, -1);
+	r = parse("zap");
+	assert_int_equal(r.rc, -1);
+	assert_string_equal(r.err, "boot option 'zap' needs a value (zap=fast|slow)");
+}
+
+static void test_mmu_pages(void **state)
+{
+	struct parse_result r;
+
+	(void)state;
+	assert_int_equal(parse("").opts.mmu_pages, 0);
+	assert_int_equal(parse("mmu_pages=12000").opts.mmu_pages, 12000);
+	/* A count: K and M are powers of ten, as for watchdog=. */
+	assert_int_equal(parse("mmu_pages=12K").opts.mmu_pages, 12000);
+	assert_int_equal(parse("mmu_pages=1M").opts.mmu_pages, MMU_PAGES_MAX);
+	assert_int_equal(parse("mmu_pages=5000 mmu_pages=0").opts.mmu_pages, 0);
+	r = parse("mmu_pages=1000001");
+	assert_int_equal(r.rc, -1);
+	assert_string_equal(r.err, "bad value '1000001' for boot option 'mmu_pages' "
+				   "(expected up to 1M shadow pages; 0: from guest_mem)");
+	assert_int_equal(parse("mmu_pages=2G").rc, -1);
+	assert_int_equal(parse("mmu_pages=-1").rc, -1);
+	assert_int_equal(parse("mmu_pages=").rc, -1);
+	/* The error message fits the VMM's 160-byte buffer even with the longest value shown. */
+	{
+		char line[100] = "mmu_pages=";
+
+		memset(line + 10, '9', 80);
+		line[90] = '\0';
+		r = parse(line);
+		assert_int_equal(r.rc, -1);
+		assert_true(strlen(r.err) < 159);
+		assert_non_null(strstr(r.err, "0: from guest_mem)"));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_empty_and_blank_lines_give_defaults),
 		cmocka_unit_test(test_log_levels),
+		cmocka_unit_test(test_zap_mode),
+		cmocka_unit_test(test_mmu_pages),
 		cmocka_unit_test(test_later_words_override_earlier_ones),
 		cmocka_unit_test(test_unknown_option_is_named),
 		cmocka_unit_test(test_option_names_must_match_whole),

@@ -399,9 +399,13 @@ static void test_bump_touches_no_shadow_page(void **state)
 
 /*
  * The stored bits wrap: mmu_mmio_generation_changed() returns true and every
- * shadow page goes (the roots stay only as invalid pages until reloaded).
+ * shadow page is invalidated.  By default (zap=fast) that is the O(1)
+ * invalidation: every page is obsolete at once, none is touched, and the
+ * batches free them later; with zap=slow every page is zapped at once (the
+ * roots stay only as invalid pages until reloaded).  Either way no old MMIO
+ * spte is reachable any more, and the fresh ones of generation 0 serve at once.
  */
-static void test_wrap_zaps_everything(void **state)
+static void wrap_invalidates_everything(bool zap_slow)
 {
 	struct host *h = host_new();
 	struct mmu *mmu = &h->s.mmu;
@@ -409,7 +413,7 @@ static void test_wrap_zaps_everything(void **state)
 	uint64_t zapped, pages, gpa;
 	unsigned mmio_before;
 
-	(void)state;
+	mmu->zap_slow = zap_slow;
 	h->s.memslot_generation = GEN_WRAP - 2;
 	fill_mmio(h);
 	assert_int_equal(guest_access(h, 0x1000, WALK_WRITE, &gpa), RAM);
@@ -423,25 +427,59 @@ static void test_wrap_zaps_everything(void **state)
 	pages = mmu->stats.shadow_pages;
 	zapped = mmu->stats.mmu_shadow_zapped;
 	assert_true(pages > 4);
+	assert_int_equal(mmu->stats.invalidations, 0);
 
 	sim_memslot_update_begin(&h->s);
 	assert_true(sim_memslot_update_end(&h->s));
 	assert_int_equal(h->s.memslot_generation & MMIO_SPTE_GEN_MASK, 0);
 	assert_int_equal(mmu->stats.mmio_generation_wraps, 1);
-	assert_int_equal(mmu->stats.mmu_shadow_zapped, zapped + pages);
-	for (sp = mmu->active_head; sp; sp = sp->active_next)
-		assert_true(sp->role.invalid && sp->root_count > 0);
-	assert_int_equal(count_mmio_sptes(mmu), 0);
+	assert_int_equal(mmu->stats.invalidations, 1);
 	assert_true(h->sv.requests & MMU_REQ_RELOAD_ROOT);
+	if (zap_slow) {
+		assert_int_equal(mmu->stats.mmu_shadow_zapped, zapped + pages);
+		assert_null(mmu->active_head);
+		for (sp = mmu->zapped_roots; sp; sp = sp->active_next)
+			assert_true(sp->role.invalid && sp->root_count > 0);
+		assert_int_equal(count_mmio_sptes(mmu), 0);
+	} else {
+		/* Nothing was zapped: every page, the old MMIO sptes in them too, is obsolete and unreachable. */
+		assert_int_equal(mmu->stats.mmu_shadow_zapped, zapped);
+		assert_int_equal(mmu->stats.obsolete_pages, pages);
+		assert_int_equal(count_mmio_sptes(mmu), mmio_before);
+		for (sp = mmu->active_head; sp; sp = sp->active_next)
+			assert_true(sp_obsolete(mmu, sp));
+	}
 	assert_int_equal(mmu_audit(mmu, audit_report, NULL), 0);
 
 	/* After the reload: fresh sptes in generation 0 (stored 0), current at once. */
 	serve_requests(h);
-	assert_int_equal(mmu->stats.shadow_pages, 4);	/* the four direct pages under the PAE root */
 	expect_mmio(h, MMIO_BASE, 0);
 	expect_mmio(h, MMIO_BASE, 0);
 	assert_int_equal(mmu->stats.mmio_generation_misses, 0);
+	assert_int_equal(mmu_audit(mmu, audit_report, NULL), 0);
+	/* The obsolete pages go in batches, and only they: the four direct roots and the new path stay. */
+	while (mmu_zap_obsolete_step(mmu))
+		;
+	assert_int_equal(mmu->stats.obsolete_pages, 0);
+	assert_int_equal(mmu->stats.obsolete_zapped, zap_slow ? 0 : pages);
+	assert_true(mmu->stats.zap_longest_batch <= MMU_ZAP_BATCH);
+	assert_int_equal(mmu->stats.shadow_pages, 4 + 1);	/* four direct level-2 pages under the PAE root, one level 1 */
+	assert_int_equal(count_mmio_sptes(mmu), 1);
+	expect_mmio(h, MMIO_BASE, 0);
+	assert_int_equal(mmu->stats.mmio_generation_misses, 0);
 	host_free(h);
+}
+
+static void test_wrap_invalidates_everything(void **state)
+{
+	(void)state;
+	wrap_invalidates_everything(false);
+}
+
+static void test_wrap_zap_slow(void **state)
+{
+	(void)state;
+	wrap_invalidates_everything(true);
 }
 
 /*
@@ -489,7 +527,8 @@ int main(void)
 		cmocka_unit_test(test_ram_sptes_are_not_mmio),
 		cmocka_unit_test(test_generation_current),
 		cmocka_unit_test(test_bump_touches_no_shadow_page),
-		cmocka_unit_test(test_wrap_zaps_everything),
+		cmocka_unit_test(test_wrap_invalidates_everything),
+		cmocka_unit_test(test_wrap_zap_slow),
 		cmocka_unit_test(test_ram_replaces_mmio_spte),
 	};
 
