@@ -7,7 +7,7 @@ BUILD ?= build
 Q ?= @
 
 GUEST_NAMES := hello cpuid io vmx_insn hypercall triple_fault loop exitcost \
-	paging32 paging_pae rmap_chain pfbench mmio mmiobench
+	paging32 paging_pae rmap_chain pfbench mmio mmiobench zapwork
 
 # Guests that run in 64-bit long mode, on the runtime in guest/lib64/.
 GUEST64_NAMES := paging64

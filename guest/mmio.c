@@ -1174,7 +1174,7 @@ static void hypercall_errors(void)
 	check_hc_error(HC_MEMSLOT_DELETE, 0x7777, 0, HC_EINVAL);
 	check_hc_error(HC_MEMSLOT_MOVE, 0x7777, SLOT_FAR, HC_EINVAL);
 	check_hc_error(HC_MMIO_DEVICE_MOVE, dev + 0x800, 0, HC_EINVAL);
-	check_hc_error(HC_MEMSLOT_GENERATION + 1, 0, 0, HC_ENOSYS);
+	check_hc_error(HC_MMU_STATS + 1, 0, 0, HC_ENOSYS);	/* the first unassigned number */
 	slot_delete(s);
 	check_hc_error(HC_MEMSLOT_DELETE, s, 0, HC_EINVAL);
 	place_check();

@@ -18,7 +18,7 @@ run_once() {
 	log=$(mktemp)
 	start=$(date +%s.%N)
 	# Status 1 is the guest's pass.
-	if scripts/run --host bochs --quiet --timeout 300 --log "$log" \
+	if scripts/run --host bochs --quiet --timeout 300 --log "$log" --vmm-bin "$BUILD/vmm.bin" \
 		--guest "$BUILD/guest/pfbench.elf:$n" --args "mmu=$mode guest_mem=16M watchdog=0" >/dev/null ||
 		[[ $? -ne 1 ]]; then
 		echo "bench-pf: pfbench failed under mmu=$mode (log: $log)" >&2

@@ -43,12 +43,16 @@ static const struct option_value mmu_values[] = {
 	{ "ept", MMU_MODE_EPT }, { "shadow", MMU_MODE_SHADOW }, { NULL, 0 },
 };
 
+static const struct option_value zap_values[] = {
+	{ "fast", ZAP_FAST }, { "slow", ZAP_SLOW }, { NULL, 0 },
+};
+
 static const struct option_value bool_values[] = {
 	{ "0", 0 }, { "1", 1 }, { NULL, 0 },
 };
 
 _Static_assert(sizeof(enum log_level) == sizeof(int) && sizeof(enum crash_kind) == sizeof(int) &&
-	       sizeof(enum mmu_mode) == sizeof(int),
+	       sizeof(enum mmu_mode) == sizeof(int) && sizeof(enum zap_mode) == sizeof(int),
 	       "boot option fields are stored as int");
 
 static const struct boot_option boot_option_table[] = {
@@ -62,6 +66,9 @@ static const struct boot_option boot_option_table[] = {
 	  UINT64_MAX, "TSC cycles, e.g. 500M or 30G; 0 turns it off" },
 	{ "mmu", OPTION_ENUM, mmu_values, offsetof(struct boot_options, mmu), 0, 0, NULL },
 	{ "mmio_caching", OPTION_ENUM, bool_values, offsetof(struct boot_options, mmio_caching), 0, 0, NULL },
+	{ "zap", OPTION_ENUM, zap_values, offsetof(struct boot_options, zap), 0, 0, NULL },
+	{ "mmu_pages", OPTION_COUNT, NULL, offsetof(struct boot_options, mmu_pages), 0, MMU_PAGES_MAX,
+	  "up to 1M shadow pages; 0: from guest_mem" },
 };
 
 #define TOKEN_SHOWN_MAX 64	/* longer words are cut in messages */
@@ -75,6 +82,8 @@ void boot_options_default(struct boot_options *opts)
 	opts->watchdog_cycles = WATCHDOG_DEFAULT;
 	opts->mmu = MMU_MODE_AUTO;
 	opts->mmio_caching = 1;
+	opts->zap = ZAP_FAST;
+	opts->mmu_pages = 0;
 }
 
 static bool is_space(char c)

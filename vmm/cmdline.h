@@ -21,11 +21,19 @@ enum mmu_mode {
 	MMU_MODE_SHADOW,
 };
 
+/* zap=fast|slow: how the shadow MMU invalidates every page (docs/mmu.md). */
+enum zap_mode {
+	ZAP_FAST,	/* bump the valid generation; obsolete pages are freed in batches between guest entries */
+	ZAP_SLOW,	/* walk and zap every shadow page at once */
+};
+
 #define BOOT_GUESTS_MAX		256
 #define GUEST_MEM_DEFAULT	(128ull << 20)
 #define GUEST_MEM_MIN		(2ull << 20)
 #define GUEST_MEM_MAX		(3ull << 30)	/* multiboot info must stay below 4 GiB */
 #define WATCHDOG_DEFAULT	30000000000ull	/* TSC cycles: about 10 s at 3 GHz */
+/* mmu_pages=: the most shadow pages a VM may hold (0: KVM's 20 per 1000 guest pages, at least 256). */
+#define MMU_PAGES_MAX		1000000ull	/* 4 GB of shadow tables */
 
 struct boot_options {
 	enum log_level log_level;	/* log=debug|info|warn */
@@ -35,6 +43,8 @@ struct boot_options {
 	uint64_t watchdog_cycles;	/* watchdog=30G: TSC cycles a guest may run, K/M/G = 10^3/10^6/10^9; 0 = off */
 	enum mmu_mode mmu;		/* mmu=ept|shadow */
 	int mmio_caching;		/* mmio_caching=0|1: MMIO sptes and their fast path (default 1) */
+	enum zap_mode zap;		/* zap=fast|slow (default fast) */
+	uint64_t mmu_pages;		/* mmu_pages=N: shadow page limit, K/M = 10^3/10^6; 0 = from guest_mem (default) */
 };
 
 void boot_options_default(struct boot_options *opts);

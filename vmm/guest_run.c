@@ -48,18 +48,20 @@ static void print_stats(const struct vm *vm, bool shadow)
 {
 	const struct vm_stats *s = &vm->stats;
 	const struct mmu_stats *m = &vm->mmu.stats;
-	char mmu[512] = "";
+	char mmu[768] = "";
 
 	if (shadow)
 		fmt_snprintf(mmu, sizeof(mmu),
 			     " page_faults=%lu pf_fixed=%lu pf_guest=%lu pf_spurious=%lu pf_emulate=%lu pf_mmio=%lu"
 			     " emulated=%lu emulation_failed=%lu mmu_cache_miss=%lu mmu_shadow_zapped=%lu"
 			     " mmu_pte_write=%lu mmu_flooded=%lu mmu_recycled=%lu invlpg=%lu root_reuse=%lu"
-			     " max_rmap_chain=%lu rmap_recycled=%lu shadow_pages=%lu",
+			     " max_rmap_chain=%lu rmap_recycled=%lu shadow_pages=%lu"
+			     " invalidations=%lu obsolete_zapped=%lu zap_batches=%lu zap_longest_batch=%lu",
 			     s->page_faults, m->pf_fixed, m->pf_guest, m->pf_spurious, m->pf_emulate, m->pf_mmio,
 			     s->emulated, s->emulation_failed, m->mmu_cache_miss, m->mmu_shadow_zapped,
 			     m->mmu_pte_write, m->mmu_flooded, m->mmu_recycled, m->invlpg, m->root_reuse,
-			     m->max_rmap_chain, m->rmap_recycled, m->shadow_pages);
+			     m->max_rmap_chain, m->rmap_recycled, m->shadow_pages,
+			     m->invalidations, m->obsolete_zapped, m->zap_batches, m->zap_longest_batch);
 	log_error("stats: guest=%s mmu=%s exits=%lu io=%lu io_string_elements=%lu cpuid=%lu msr=%lu cr=%lu hlt=%lu vmcall=%lu ept_violation=%lu unclaimed_io=%lu"
 		  " mmio_exits=%lu mmio_fast=%lu mmio_slow=%lu mmio_spte_created=%lu mmio_generation_misses=%lu"
 		  " mmio_invalidations=%lu mmio_generation_wraps=%lu%s\n",
@@ -84,6 +86,38 @@ static bool shadow_mmio_marker_exists(void)
 	return vmx_caps()->maxphyaddr <= SHADOW_MMIO_MAXPHYADDR_MAX;
 }
 
+/*
+ * The guest has stopped: the obsolete shadow pages it left are zapped, one
+ * batch after another, as the run loop would have done between entries (so
+ * the stats line counts them).  Each batch zaps at least one page while any
+ * is obsolete, so more batches than pages means the MMU lost count.
+ */
+static bool drain_obsolete_pages(struct vm *vm)
+{
+	uint64_t limit = vm->mmu.stats.shadow_pages + 1, steps = 0;
+
+	while (mmu_zap_obsolete_step(&vm->mmu)) {
+		if (++steps > limit) {
+			log_error("vmm: guest %s: error: shadow pages leaked: obsolete pages still left after %lu zap batches\n",
+				  vm->name, steps);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Frees the VM; a shadow page or MMU metadata page it did not give back turns status into VMM_STATUS_MMU_LEAK. */
+static int destroy_vm(struct vm *vm, const char *name, int status)
+{
+	uint64_t leaked = vm_destroy(vm);
+
+	if (!leaked)
+		return status;
+	log_error("vmm: guest %s: error: shadow pages leaked: the MMU kept %lu host pages after it was destroyed\n",
+		  name, leaked);
+	return VMM_STATUS_MMU_LEAK;
+}
+
 static int refuse(const char *name, const char *why)
 {
 	log_error("vmm: guest %s: refused: %s\n", name, why);
@@ -98,7 +132,7 @@ static int run_module(const struct boot_module *m, const struct boot_options *op
 	uint64_t mbi, end;
 	struct vcpu *v;
 	struct vm *vm;
-	bool shadow;
+	bool shadow, drained;
 	int status;
 
 	strlcpy(name, m->cmdline, sizeof(name));
@@ -114,15 +148,16 @@ static int run_module(const struct boot_module *m, const struct boot_options *op
 		return refuse(name, err);
 	}
 
-	vm = vm_create(name, opts->guest_mem, vmx_caps()->maxphyaddr);
+	vm = vm_create(name, opts->guest_mem, vmx_caps()->maxphyaddr, opts->mmu_pages);
 	vm->watchdog_cycles = opts->watchdog_cycles;
+	vm->mmu.zap_slow = opts->zap == ZAP_SLOW;
 	vm->mmu.mmio_caching = opts->mmio_caching && (!shadow || shadow_mmio_marker_exists());
 	if (elf_load_multiboot((const void *)(uintptr_t)m->start, m->end - m->start, &vm->ram,
 			       &hole, 1, &elf, err, sizeof(err)) ||
 	    multiboot_info_build(&vm->ram, elf.end, m->cmdline, NULL, 0, &mbi, &end, err,
 				 sizeof(err))) {
-		vm_destroy(vm);
-		return refuse(name, err);
+		status = destroy_vm(vm, name, VMM_STATUS_GUEST_REFUSED);
+		return status == VMM_STATUS_GUEST_REFUSED ? refuse(name, err) : status;
 	}
 	log_info("vmm: guest %s: ELF%u entry %#lx, loaded [%#lx, %#lx), multiboot info at %#lx, %luM RAM, mmu=%s\n",
 		 name, elf.elf_class, elf.entry, elf.start, elf.end, mbi, vm->ram.size >> 20,
@@ -133,12 +168,14 @@ static int run_module(const struct boot_module *m, const struct boot_options *op
 	if (v)
 		vcpu_run(v);
 	uart16550_flush(&vm->uart);
-	print_stats(vm, shadow);
 	status = vm->status;
+	drained = drain_obsolete_pages(vm);
+	print_stats(vm, shadow);
+	if (!drained)
+		status = VMM_STATUS_MMU_LEAK;
 	if (v)
 		vcpu_destroy(v);
-	vm_destroy(vm);
-	return status;
+	return destroy_vm(vm, name, status);
 }
 
 int run_guests(const struct boot_handover *h, const struct boot_options *opts)

@@ -26,6 +26,7 @@ enum vmm_status {
 	VMM_STATUS_GUEST_REFUSED = 22,	/* not a loadable multiboot kernel, or it does not fit */
 	VMM_STATUS_GUEST_UNHANDLED = 24,	/* an exit or access the VMM cannot emulate */
 	VMM_STATUS_GUEST_ENTRY_FAILED = 26,	/* VM entry failed: the VMCS dump says why */
+	VMM_STATUS_MMU_LEAK = 28,	/* the VM ended and its shadow MMU did not give every host page back */
 };
 
 /* What a guest that wrote 0 to isa-debug-exit gets: "passed" for QEMU-style runners. */

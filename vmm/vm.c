@@ -308,7 +308,7 @@ static uint64_t shadow_page_limit(uint64_t ram_bytes)
 	return limit < 256 ? 256 : limit;
 }
 
-struct vm *vm_create(const char *name, uint64_t ram_bytes, unsigned maxphyaddr)
+struct vm *vm_create(const char *name, uint64_t ram_bytes, unsigned maxphyaddr, uint64_t mmu_pages)
 {
 	uint64_t vm_pages = pages_for(sizeof(struct vm));
 	struct vm *vm = phys_to_virt(memory_alloc_pages(vm_pages, "a VM"));
@@ -324,7 +324,7 @@ struct vm *vm_create(const char *name, uint64_t ram_bytes, unsigned maxphyaddr)
 	vm->memslot_generation = MEMSLOT_GEN_INITIAL;
 	if (!ept_init(&vm->ept))
 		no_memory("an EPT PML4");
-	if (!mmu_init(&vm->mmu, maxphyaddr, shadow_page_limit(ram_bytes)))
+	if (!mmu_init(&vm->mmu, maxphyaddr, mmu_pages ? mmu_pages : shadow_page_limit(ram_bytes)))
 		no_memory("the shadow MMU");
 	/* Firmware can hide NX (XD disabled); then no spte may use it. */
 	vm->mmu.host_nx = cpuid(0x80000001, 0).edx & CPUID_80000001_EDX_NX;
@@ -337,14 +337,18 @@ struct vm *vm_create(const char *name, uint64_t ram_bytes, unsigned maxphyaddr)
 	return vm;
 }
 
-void vm_destroy(struct vm *vm)
+uint64_t vm_destroy(struct vm *vm)
 {
+	uint64_t leaked;
 	unsigned i;
 
 	ept_destroy(&vm->ept);
 	mmu_destroy(&vm->mmu);
+	/* mmu_destroy() frees every shadow page, obsolete or not, and all metadata: nothing may be left. */
+	leaked = vm->mmu_host_pages;
 	for (i = 0; i < VM_MAX_MEMSLOTS; i++)
 		if (vm->memslots[i].used)
 			memory_free_pages(vm->memslots[i].host_pa, vm->memslots[i].npages);
 	memory_free_pages((uintptr_t)vm, pages_for(sizeof(struct vm)));
+	return leaked;
 }

@@ -78,6 +78,13 @@ struct vm {
 	struct mmio_bus mmio;
 	struct mmio_testdev testdev;
 
+	/*
+	 * Host pages the shadow MMU holds now (tables, metadata, PAE roots):
+	 * vmx/mmu_host.c counts every page it hands the MMU and every page
+	 * the MMU gives back, so a leak shows once the MMU is destroyed.
+	 */
+	uint64_t mmu_host_pages;
+
 	struct vcpu *vcpu;
 	uint64_t watchdog_cycles;	/* 0: no watchdog */
 	bool ended;
@@ -87,11 +94,18 @@ struct vm {
 
 /*
  * Creates a VM with ram_bytes of RAM at guest-physical 0 and the standard
- * devices, for guests that see maxphyaddr physical-address bits; exits the
- * run when memory is short.
+ * devices, for guests that see maxphyaddr physical-address bits; its shadow
+ * MMU holds at most mmu_pages shadow pages (0: KVM's 20 per 1000 guest
+ * pages, at least 256).  Exits the run when memory is short.
  */
-struct vm *vm_create(const char *name, uint64_t ram_bytes, unsigned maxphyaddr);
-void vm_destroy(struct vm *vm);
+struct vm *vm_create(const char *name, uint64_t ram_bytes, unsigned maxphyaddr, uint64_t mmu_pages);
+
+/*
+ * Frees the VM and everything it owns (the vCPU must be gone).  Returns the
+ * host pages the shadow MMU still held after mmu_destroy(): 0, or a leak
+ * (those pages are lost to the allocator).
+ */
+uint64_t vm_destroy(struct vm *vm);
 
 /* Ends the guest with a status and a one-line reason on the console; the first end wins. */
 void vm_end(struct vm *vm, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

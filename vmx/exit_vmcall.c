@@ -14,6 +14,8 @@
 #define HC_MEMSLOT_MOVE		18
 #define HC_MMIO_DEVICE_MOVE	19
 #define HC_MEMSLOT_GENERATION	20
+#define HC_MMU_ZAP_ALL		21
+#define HC_MMU_STATS		22
 #define SEG_AR_LONG		(1u << 13)
 #define HC_PING_ANSWER		0x564d4d01	/* "VMM", interface version 1 */
 #define HC_PUTS_MAX		4096
@@ -33,6 +35,49 @@ static int64_t hypercall_puts(struct vcpu *v, uint64_t gpa, uint64_t len)
 		return HC_EFAULT;
 	vm_console_write(v->vm, text, len);
 	return 0;
+}
+
+/*
+ * Invalidates every translation the VMM built for the guest.  Shadow mode:
+ * every shadow page at once (in O(1), the pages freed in batches between
+ * entries; zap=slow walks them all now).  EPT mode: the RAM mappings are
+ * exact and made eagerly, so what the VMM builds on demand is the MMIO
+ * entries: all dropped, and INVEPT.
+ */
+static int64_t hypercall_mmu_zap_all(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+
+	if (v->shadow) {
+		mmu_invalidate_all(&vm->mmu);
+	} else {
+		ept_drop_mmio(&vm->ept);
+		ept_flush(&vm->ept);
+	}
+	return 0;
+}
+
+/* One MMU counter, so a guest can watch an invalidation's progress (docs/guests.md numbers them). */
+static int64_t hypercall_mmu_stats(struct vcpu *v, uint64_t index)
+{
+	const struct mmu_stats *m = &v->vm->mmu.stats;
+
+	switch (index) {
+	case 0:
+		return (int64_t)m->shadow_pages;
+	case 1:
+		return (int64_t)m->obsolete_pages;
+	case 2:
+		return (int64_t)m->invalidations;
+	case 3:
+		return (int64_t)m->obsolete_zapped;
+	case 4:
+		return (int64_t)m->zap_batches;
+	case 5:
+		return (int64_t)m->zap_longest_batch;
+	default:
+		return HC_EINVAL;
+	}
 }
 
 void handle_vmcall(struct vcpu *v)
@@ -76,6 +121,12 @@ void handle_vmcall(struct vcpu *v)
 			break;
 		case HC_MEMSLOT_GENERATION:
 			result = (int64_t)v->vm->memslot_generation;
+			break;
+		case HC_MMU_ZAP_ALL:
+			result = hypercall_mmu_zap_all(v);
+			break;
+		case HC_MMU_STATS:
+			result = hypercall_mmu_stats(v, a0);
 			break;
 		default:
 			result = HC_ENOSYS;

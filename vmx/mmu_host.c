@@ -5,6 +5,7 @@
 #include "vmx/vcpu.h"
 #include "vmx/vmx.h"
 #include "vmx/vmx_ops.h"
+#include "vmm/exit.h"
 #include "vmm/memory.h"
 
 #define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
@@ -21,16 +22,24 @@ static struct vcpu *vcpu_of(struct mmu_vcpu *m)
 
 void *mmu_host_alloc_page(struct mmu *mmu, bool below_4g, uint64_t *pa)
 {
-	(void)mmu;
 	/* A guest decides how many shadow pages exist: running short fails its fault, never the VMM. */
 	*pa = memory_try_alloc_page(below_4g);
-	return *pa ? phys_to_virt(*pa) : NULL;
+	if (!*pa)
+		return NULL;
+	vm_of(mmu)->mmu_host_pages++;
+	return phys_to_virt(*pa);
 }
 
 void mmu_host_free_page(struct mmu *mmu, void *page, uint64_t pa)
 {
-	(void)mmu;
-	(void)page;
+	struct vm *vm = vm_of(mmu);
+
+	/* More pages back than were handed out is an MMU bug the leak check would otherwise hide. */
+	if (!vm->mmu_host_pages)
+		panic("the shadow MMU freed host page %#lx that it never allocated", pa);
+	if (page != phys_to_virt(pa))
+		panic("the shadow MMU freed page %p as %#lx", page, pa);
+	vm->mmu_host_pages--;
 	memory_free_pages(pa, 1);
 }
 

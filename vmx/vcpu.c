@@ -358,6 +358,24 @@ static void entry_failed(struct vcpu *v, int rc)
 	vmx_dump_vmcs();
 }
 
+/*
+ * After an invalidation of every shadow page (mmu_invalidate_all()) the
+ * obsolete pages are zapped one batch (MMU_ZAP_BATCH pages) before each
+ * guest entry, so no single exit pays for a large zap: the guest runs
+ * between batches.  Before the vCPU's MMU requests are served: a batch
+ * asks for a TLB flush, and may zap the root the vCPU is about to reload
+ * anyway.  (Obsolete roots still referenced count as obsolete pages until
+ * their reload frees them; a step then finds nothing to do and costs
+ * little.)
+ */
+static void zap_obsolete_batch(struct vcpu *v)
+{
+	struct mmu *mmu = &v->vm->mmu;
+
+	if (mmu->stats.obsolete_pages)
+		mmu_zap_obsolete_step(mmu);
+}
+
 void vcpu_run(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
@@ -366,6 +384,8 @@ void vcpu_run(struct vcpu *v)
 		uint32_t reason;
 		int rc;
 
+		if (v->shadow)
+			zap_obsolete_batch(v);
 		if (!vcpu_serve_mmu_requests(v))
 			break;
 		deliver_pending_event(v);

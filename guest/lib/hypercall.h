@@ -13,6 +13,17 @@
 #define HC_MEMSLOT_MOVE		18	/* a0 = slot id, a1 = new gpa: 0, contents kept */
 #define HC_MMIO_DEVICE_MOVE	19	/* a0 = new base gpa: 0, registers kept */
 #define HC_MEMSLOT_GENERATION	20	/* the memslot generation (a 32-bit guest sees its low 32 bits) */
+/* Issue 6: invalidating every translation, and the MMU's counters (docs/guests.md, "Hypercalls"). */
+#define HC_MMU_ZAP_ALL		21	/* no arguments: 0 */
+#define HC_MMU_STATS		22	/* a0 = one of HC_MMU_STAT_*: that counter; -22 for another index */
+
+#define HC_MMU_STAT_SHADOW_PAGES	0	/* shadow pages in use (0 under EPT) */
+#define HC_MMU_STAT_OBSOLETE		1	/* obsolete shadow pages not yet freed */
+#define HC_MMU_STAT_INVALIDATIONS	2	/* invalidations of every shadow page (zap-alls included) */
+#define HC_MMU_STAT_OBSOLETE_ZAPPED	3	/* obsolete pages the batches zapped */
+#define HC_MMU_STAT_ZAP_BATCHES		4
+#define HC_MMU_STAT_ZAP_LONGEST_BATCH	5	/* the most pages one batch zapped */
+#define HC_MMU_STATS_COUNT		6
 
 #define HC_PING_REPLY	0x564D4D01	/* "VMM" and ABI version 1 */
 #define HC_PUTS_MAX	4096

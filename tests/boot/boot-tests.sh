@@ -37,7 +37,7 @@ cases() {
 	# Bochs's Penryn cannot load EFER and PAT on entry and exit, which both MMU modes need.
 	tcase bochs-penryn-guest 22 --host bochs --cpu core2_penryn_t9600 --args 'guest=hello' -- '^vmx: running guests needs controls this CPU lacks: .*load IA32_EFER' '^vmm: guest hello: refused: this CPU lacks VMX controls'
 	# Paging guests, one row per MMU mode: each checks its own mappings, faults and A/D bits.
-	local mode mmu guest chain stats
+	local mode mmu guest chain stats zap_guest
 	for mode in $MMU_MODES; do
 		mmu="mmu=$mode "
 		for guest in paging32 paging_pae paging64; do
@@ -54,6 +54,18 @@ cases() {
 		stats="^stats: guest=mmio mmu=$mode( .*)? "
 		tcase "bochs-mmio-$mode" 1 --host bochs --guest build/guest/mmio.elf --args "${mmu}guest_mem=16M watchdog=3G" -- '^\[mmio\] guest: PASS mmio$' '^\[mmio\] guest: mmio: the generation.s low 19 bits went through 0 ' '^vmm: guest mmio: exit status 1$' "${stats}mmio_fast=[1-9]" "${stats}mmio_spte_created=[1-9]" "${stats}mmio_generation_misses=[1-9]" "${stats}mmio_generation_wraps=[1-9]"
 		tcase "bochs-mmio-nocache-$mode" 1 --host bochs --guest build/guest/mmio.elf --args "${mmu}mmio_caching=0 guest_mem=16M watchdog=3G" -- '^\[mmio\] guest: PASS mmio$' '^vmm: guest mmio: exit status 1$' "${stats}mmio_fast=0( |$)" "${stats}mmio_spte_created=0( |$)" "${stats}mmio_slow=[1-9]"
+		# Thousands of shadow pages (1600 tables in 2 address spaces, each touched in both halves) checked in
+		# 6 rounds, each a zap-all and memslot deletions, re-adds and a move (guest/zapwork.c): 21 invalidations.
+		# Fast: obsolete pages freed in batches of at most 10; slow: zapped at once, none ever obsolete.
+		# Every row: no shadow page leaked when the VM ends.
+		zap_guest='build/guest/zapwork.elf:tables=1600 rounds=6 min_pages=3200'
+		stats="^stats: guest=zapwork mmu=$mode .* "
+		if [[ $mode == ept ]]; then
+			tcase "bochs-zapwork-ept" 1 --host bochs --guest "$zap_guest" --args "${mmu}guest_mem=64M watchdog=5G" -- '^\[zapwork\] guest: zapwork: 1600 tables in 2 address spaces, 0 shadow pages \(no shadow pages: EPT\)$' '^\[zapwork\] guest: zapwork: 6 rounds: every page right after 6 zap-alls and 12 memslot deletions, EPT;' '^\[zapwork\] guest: PASS zapwork$' '^vmm: guest zapwork: exit status 1$' "${stats}mmio_spte_created=([6-9]|[1-9][0-9]+) " '!leaked'
+		else
+			tcase "bochs-zapwork-$mode" 1 --host bochs --guest "$zap_guest" --args "${mmu}mmu_pages=8000 guest_mem=64M watchdog=5G" -- '^\[zapwork\] guest: zapwork: 6 rounds: every page right after 6 zap-alls and 12 memslot deletions, shadow MMU, zap=fast;' '^\[zapwork\] guest: PASS zapwork$' '^vmm: guest zapwork: exit status 1$' "${stats}shadow_pages=[0-9]+ invalidations=(2[1-9]|[3-9][0-9]|[1-9][0-9]{2,}) obsolete_zapped=[1-9][0-9]{3,} zap_batches=[1-9][0-9]{2,} zap_longest_batch=([1-9]|10)$" '!leaked'
+			tcase "bochs-zapwork-$mode-slow" 1 --host bochs --guest "$zap_guest" --args "${mmu}zap=slow mmu_pages=8000 guest_mem=64M watchdog=5G" -- '^\[zapwork\] guest: zapwork: 6 rounds: every page right after 6 zap-alls and 12 memslot deletions, shadow MMU, zap=slow;' '^\[zapwork\] guest: PASS zapwork$' '^vmm: guest zapwork: exit status 1$' "${stats}shadow_pages=[0-9]+ invalidations=(2[1-9]|[3-9][0-9]|[1-9][0-9]{2,}) obsolete_zapped=0 zap_batches=0 zap_longest_batch=0$" '!leaked'
+		fi
 	done
 	tcase qemu-multiboot-modules 2 --host qemu-tcg --boot multiboot --guest 'build/guest/hello.elf:a b' --guest build/guest/io.elf --args log=debug -- "^vmm: boot: module 0 'hello a b' at \[0x[0-9a-f]+, 0x[0-9a-f]+\)" "^vmm: boot: module 1 'io' at "
 	tcase qemu-disk-modules 2 --host qemu-tcg --boot disk --guest 'build/guest/hello.elf:a b' --args log=debug -- "^vmm: boot: module 0 'hello a b' at \[0x[0-9a-f]+, 0x[0-9a-f]+\)"
