@@ -66,9 +66,16 @@ bool ept_prepare(struct ept *ept, uint64_t gpa, uint64_t bytes)
 {
 	uint64_t off, made = 0;
 
-	/* One leaf table covers 2 MiB: touching one gpa per 2 MiB (and the last) makes every table. */
+	/*
+	 * One leaf table covers 2 MiB: touching one gpa per 2 MiB (and the last)
+	 * makes every table.  Tables stay until the VM ends, so a guest moving
+	 * memslots to ever new places would grow them without end: the cap
+	 * turns that into a failed memslot change.
+	 */
+	if (ept->table_pages >= EPT_TABLE_PAGES_MAX)
+		return false;
 	for (off = 0; off < bytes; off += PAGE_2M - ((gpa + off) & (PAGE_2M - 1)))
-		if (!walk(ept, gpa + off, true, ~0ull, &made))
+		if (!walk(ept, gpa + off, true, EPT_TABLE_PAGES_MAX - ept->table_pages + made, &made))
 			return false;
 	return true;
 }

@@ -19,6 +19,8 @@
  * build tables for all of them.  Past it MMIO accesses are served uncached.
  */
 #define EPT_MMIO_TABLE_PAGES_MAX	1024
+/* All paging-structure pages of one VM's EPT: 3 GiB of RAM needs about 1540, guest-made memslots get the rest. */
+#define EPT_TABLE_PAGES_MAX		8192
 
 /*
  * Invariant: every leaf (level 1) entry is 0, a RAM mapping (R set) or an
@@ -40,7 +42,7 @@ bool ept_init(struct ept *ept);
  * execute, write-back, over whatever the leaves held.  False when a paging
  * structure could not be allocated: then some pages may be mapped and
  * others not.  ept_prepare() first makes a later ept_map() of the range
- * unable to fail.
+ * unable to fail; it fails once the EPT holds EPT_TABLE_PAGES_MAX pages.
  */
 bool ept_map(struct ept *ept, uint64_t gpa, uint64_t hpa, uint64_t bytes);
 bool ept_prepare(struct ept *ept, uint64_t gpa, uint64_t bytes);

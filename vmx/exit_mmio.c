@@ -395,7 +395,16 @@ void handle_ept_violation(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
 	uint64_t gpa = vmread(VMCS_GUEST_PHYSICAL_ADDRESS), qual = vmread(VMCS_EXIT_QUALIFICATION);
-	const struct memslot *m = vm_memslot_of(vm, gpa >> 12);
+	const struct memslot *m;
+
+	/* 4-level EPT translates 48 bits: a higher gpa (a host with MAXPHYADDR > 48) would alias a lower one. */
+	if (gpa >> 48) {
+		vm_end(vm, VMM_STATUS_GUEST_UNHANDLED,
+		       "access to guest-physical %#lx, above the 48 bits 4-level EPT maps (rip %#lx)",
+		       gpa, vmread(VMCS_GUEST_RIP));
+		return;
+	}
+	m = vm_memslot_of(vm, gpa >> 12);
 
 	if (m) {
 		uint64_t *leaf = ept_leaf(&vm->ept, gpa, false);
