@@ -54,31 +54,47 @@ static void port_in_out(struct vcpu *v, uint16_t port, unsigned size, bool in)
 	}
 }
 
-/* Copies one element between the guest's linear memory and `bytes`, a byte at a time so page crossings just work. */
+/*
+ * One piece of an element: `len` bytes at linear that lie in one page,
+ * between guest RAM or a device on the MMIO bus and `bytes`.  A device gets
+ * the piece as one access, as a CPU would issue it.
+ */
+static bool copy_piece(struct vcpu *v, uint64_t linear, uint8_t *bytes, unsigned len, bool to_guest)
+{
+	uint64_t gpa;
+	uint32_t pf_error;
+	uint8_t *p;
+
+	if (!vcpu_gva_to_gpa(v, linear, vcpu_data_access(vcpu_cpl() == 3, to_guest), &gpa, &pf_error)) {
+		v->regs.cr2 = linear;
+		vcpu_inject_exception(v, 14, true, pf_error);
+		return false;
+	}
+	p = vm_gpa_to_host(v->vm, gpa, len);
+	if (p) {
+		if (to_guest)
+			return vcpu_write_guest(v, gpa, bytes, len);
+		__builtin_memcpy(bytes, p, len);
+		return true;
+	}
+	if (to_guest ? mmio_bus_write(&v->vm->mmio, gpa, bytes, len) : mmio_bus_read(&v->vm->mmio, gpa, bytes, len))
+		return true;
+	vm_end(v->vm, VMM_STATUS_GUEST_UNHANDLED,
+	       "string I/O with memory operand at guest-physical %#lx where there is neither RAM nor a device", gpa);
+	return false;
+}
+
+/* Copies one element between the guest's linear memory and `bytes`; an element crossing a page goes a byte at a time. */
 static bool copy_element(struct vcpu *v, uint64_t linear, uint8_t *bytes, unsigned size,
 			 bool to_guest)
 {
 	unsigned i;
 
+	if ((linear & 0xfff) + size <= 0x1000)
+		return copy_piece(v, linear, bytes, size, to_guest);
 	for (i = 0; i < size; i++) {
-		uint64_t gpa;
-		uint32_t pf_error;
-		uint8_t *p;
-
-		if (!vcpu_gva_to_gpa(v, linear + i, vcpu_data_access(vcpu_cpl() == 3, to_guest),
-				     &gpa, &pf_error)) {
-			v->regs.cr2 = linear + i;
-			vcpu_inject_exception(v, 14, true, pf_error);
+		if (!copy_piece(v, linear + i, bytes + i, 1, to_guest))
 			return false;
-		}
-		p = vm_gpa_to_host(v->vm, gpa, 1);
-		if (!p || (to_guest && !vcpu_write_guest(v, gpa, &bytes[i], 1))) {
-			vm_end(v->vm, VMM_STATUS_GUEST_UNHANDLED,
-			       "string I/O with memory operand at guest-physical %#lx outside RAM", gpa);
-			return false;
-		}
-		if (!to_guest)
-			bytes[i] = *p;
 	}
 	return true;
 }
