@@ -1,4 +1,4 @@
-/* 8259A register model: the ICW1-4 sequence, OCW1-3, IRR/ISR/IMR reads and polling. */
+/* 8259A pair model: the ICW1-4 sequence, OCW1-3, IRR/ISR/IMR reads, polling, edge-triggered IRQs, INTA and the cascade. */
 #include <stddef.h>
 
 #include "devices/pic.h"
@@ -67,9 +67,9 @@ static unsigned rank(const struct pic_chip *c, int irq)
  * special fully nested mode the master lets further slave interrupts
  * through while one is in service.
  */
-static int pending_irq(const struct pic_chip *c)
+static int pending_irq_with(const struct pic_chip *c, uint8_t irr)
 {
-	int irq = highest_priority(c, c->irr & ~c->imr);
+	int irq = highest_priority(c, irr & ~c->imr);
 	uint8_t in_service = c->isr;
 	int busy;
 
@@ -83,6 +83,11 @@ static int pending_irq(const struct pic_chip *c)
 	if (busy >= 0 && rank(c, busy) <= rank(c, irq))
 		return -1;
 	return irq;
+}
+
+static int pending_irq(const struct pic_chip *c)
+{
+	return pending_irq_with(c, c->irr);
 }
 
 /*
@@ -116,6 +121,7 @@ static void write_icw1(struct pic_chip *c, uint8_t value)
 	c->imr = 0;
 	c->irr = 0;
 	c->isr = 0;
+	c->lines = 0;
 	c->vector_base = 0;
 	c->icw3 = 0;
 	c->icw4 = 0;
@@ -311,4 +317,99 @@ uint8_t pic_vector_base(const struct pic *p, int which)
 bool pic_initialized(const struct pic *p, int which)
 {
 	return chip_of(p, which)->initialized;
+}
+
+uint8_t pic_irr(const struct pic *p, int which)
+{
+	return chip_of(p, which)->irr;
+}
+
+uint8_t pic_isr(const struct pic *p, int which)
+{
+	return chip_of(p, which)->isr;
+}
+
+void pic_set_irq(struct pic *p, unsigned irq, bool level)
+{
+	struct pic_chip *c;
+	uint8_t bit;
+
+	if (irq >= PIC_IRQS)
+		return;
+	c = &p->chip[irq < 8 ? PIC_MASTER : PIC_SLAVE];
+	bit = (uint8_t)(1u << (irq & 7));
+	if (level && !(c->lines & bit))
+		c->irr |= bit;
+	if (level)
+		c->lines |= bit;
+	else
+		c->lines &= (uint8_t)~bit;
+}
+
+void pic_raise_irq(struct pic *p, unsigned irq)
+{
+	pic_set_irq(p, irq, true);
+	pic_set_irq(p, irq, false);
+}
+
+/*
+ * The master's requests as the wire shows them: its own IRR, plus IR2
+ * while the slave asserts INT (the slave's output is a level: it stays up
+ * as long as the slave has something to present).  A single-mode master
+ * (ICW1 SNGL) has no slave.
+ */
+static uint8_t master_requests(const struct pic *p)
+{
+	const struct pic_chip *m = &p->chip[PIC_MASTER];
+	uint8_t irr = m->irr;
+
+	if (!m->single && pending_irq(&p->chip[PIC_SLAVE]) >= 0)
+		irr |= 1u << PIC_CASCADE_IRQ;
+	return irr;
+}
+
+int pic_pending_vector(const struct pic *p)
+{
+	const struct pic_chip *m = &p->chip[PIC_MASTER];
+	const struct pic_chip *s = &p->chip[PIC_SLAVE];
+	int irq = pending_irq_with(m, master_requests(p));
+
+	if (irq < 0)
+		return -1;
+	if (irq == PIC_CASCADE_IRQ && !m->single) {
+		int sirq = pending_irq(s);
+
+		/* IR2 itself raised with nothing from the slave: the master's own request. */
+		if (sirq >= 0)
+			return s->vector_base + sirq;
+	}
+	return m->vector_base + irq;
+}
+
+/* INTA on one chip for irq: IRR to ISR (or auto-EOI, with its rotation). */
+static void acknowledge(struct pic_chip *c, int irq)
+{
+	c->irr &= (uint8_t)~(1u << irq);
+	if (!c->auto_eoi)
+		c->isr |= (uint8_t)(1u << irq);
+	else if (c->rotate_on_aeoi)
+		c->lowest_prio = (uint8_t)irq;
+}
+
+uint8_t pic_ack(struct pic *p)
+{
+	struct pic_chip *m = &p->chip[PIC_MASTER];
+	struct pic_chip *s = &p->chip[PIC_SLAVE];
+	int irq = pending_irq_with(m, master_requests(p));
+	int sirq;
+
+	if (irq < 0)
+		return (uint8_t)(m->vector_base + 7);
+	if (irq != PIC_CASCADE_IRQ || m->single || (sirq = pending_irq(s)) < 0) {
+		acknowledge(m, irq);
+		return (uint8_t)(m->vector_base + irq);
+	}
+	acknowledge(m, irq);
+	acknowledge(s, sirq);
+	return (uint8_t)(s->vector_base + sirq);
 }

@@ -1,4 +1,4 @@
-/* The PC's two cascaded 8259A PICs: ICWs, OCWs and masks; no interrupt delivery yet. */
+/* The PC's two cascaded 8259A PICs: ICWs, OCWs, masks, edge-triggered IRQ lines and INTA. */
 #ifndef DEVICES_PIC_H
 #define DEVICES_PIC_H
 
@@ -15,9 +15,11 @@
 #define PIC_PORTS 2	/* +0 command (ICW1, OCW2, OCW3), +1 data (ICW2-4, OCW1) */
 
 /*
- * One 8259A.  Nothing raises IRR yet, so IRR and ISR stay 0 unless the VMM
- * sets them; the EOI and rotation commands already act on them so that the
- * interrupt work only has to add the request side.
+ * One 8259A.  IRR bits are set by rising edges on the IRQ lines
+ * (pic_set_irq()); INTA (pic_ack()) moves the chosen one to ISR; EOIs clear
+ * ISR.  The slave's output is not stored in the master's IRR: the master's
+ * IRQ 2 request is computed from the slave whenever it is needed, which is
+ * what the wire does.
  */
 struct pic_chip {
 	struct io_device dev;
@@ -25,6 +27,7 @@ struct pic_chip {
 	uint8_t imr;		/* OCW1: set bits mask their IRQ */
 	uint8_t irr;
 	uint8_t isr;
+	uint8_t lines;		/* the level of each IRQ input, for edge detection */
 	uint8_t vector_base;	/* ICW2 & 0xf8: IRQ n is vector vector_base + n */
 	uint8_t icw3;		/* cascade wiring as the guest described it */
 	uint8_t icw4;
@@ -66,5 +69,39 @@ uint8_t pic_vector_base(const struct pic *p, int which);
 
 /* Whether the guest has completed an ICW sequence on chip which. */
 bool pic_initialized(const struct pic *p, int which);
+
+#define PIC_IRQS	16
+
+/*
+ * Drives ISA IRQ line irq (0-15; IRQ 2 is the cascade, and an IRQ 2 raised
+ * by a device goes to the master's IR2 as on a PC's wiring of IRQ 9: QEMU
+ * does the same) to level.  Edge-triggered: a rising edge sets the IRR bit,
+ * which stays set until acknowledged even after the line falls.  Out of
+ * range irq: ignored.
+ */
+void pic_set_irq(struct pic *p, unsigned irq, bool level);
+
+/* One edge on irq: the line raised and lowered again (a timer tick, an interrupt message). */
+void pic_raise_irq(struct pic *p, unsigned irq);
+
+/*
+ * The vector the pair would present to the CPU now (INTR asserted), or -1.
+ * Nothing changes; masks, priorities and in-service levels of both chips
+ * apply.
+ */
+int pic_pending_vector(const struct pic *p);
+
+/*
+ * The INTA cycle: the vector of the highest-priority pending request,
+ * which moves from IRR to ISR (both chips' for a slave IRQ; with auto-EOI
+ * ISR stays clear).  With nothing pending the master answers a spurious
+ * IRQ 7 (vector base + 7) and changes nothing, as an 8259A does when the
+ * request went away before INTA.
+ */
+uint8_t pic_ack(struct pic *p);
+
+/* IRR and ISR of chip which (for tests and the VMM's statistics). */
+uint8_t pic_irr(const struct pic *p, int which);
+uint8_t pic_isr(const struct pic *p, int which);
 
 #endif

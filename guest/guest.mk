@@ -6,8 +6,13 @@
 BUILD ?= build
 Q ?= @
 
-GUEST_NAMES := hello cpuid io vmx_insn hypercall triple_fault loop exitcost \
-	paging32 paging_pae rmap_chain pfbench mmio mmiobench zapwork
+GUEST_NAMES := hello cpuid io vmx_insn hypercall triple_fault loop exitcost pic_pit \
+	paging32 paging_pae rmap_chain pfbench mmio mmiobench zapwork \
+	fwcfg pci testdev
+# ACPI tables and the PM timer (guest/acpi.c).
+GUEST_NAMES += acpi
+# MSR rules and CPUID consistency (guest/msr.c, guest/cpuid_check.c).
+GUEST_NAMES += msr cpuid_check
 
 # Guests that run in 64-bit long mode, on the runtime in guest/lib64/.
 GUEST64_NAMES := paging64

@@ -1,13 +1,16 @@
 /* VM lifecycle: RAM and memslots (with the generation rules), EPT, the PC devices and the MMIO test device, how a guest ends. */
 #include <stdarg.h>
+#include "vmm/acpi.h"
 #include "vmm/exit.h"
 #include "vmm/log.h"
 #include "vmm/memory.h"
 #include "vmm/page_alloc.h"
 #include "vmm/status.h"
 #include "vmm/string.h"
+#include "vmm/tsc.h"
 #include "vmm/vm.h"
 #include "vmm/x86.h"
+#include "vmx/interrupts.h"
 
 #define CPUID_80000001_EDX_NX	(1u << 20)
 
@@ -81,16 +84,30 @@ static void attach_devices(struct vm *vm)
 			debug_exit_write, vm);
 	post_port_init(&vm->post);
 	pic_init(&vm->pic);
+	pit_init(&vm->pit, vm_clock_hz(), vm_clock_now, vm_pit_irq0, vm);
 	if (io_bus_register(&vm->io, uart16550_device(&vm->uart)) ||
 	    io_bus_register(&vm->io, debug_exit_device(&vm->debug_exit)) ||
 	    io_bus_register(&vm->io, post_port_device(&vm->post)) ||
 	    io_bus_register(&vm->io, pic_device(&vm->pic, PIC_MASTER)) ||
-	    io_bus_register(&vm->io, pic_device(&vm->pic, PIC_SLAVE)))
+	    io_bus_register(&vm->io, pic_device(&vm->pic, PIC_SLAVE)) ||
+	    io_bus_register(&vm->io, pit_device(&vm->pit)) ||
+	    io_bus_register(&vm->io, pit_port61_device(&vm->pit)))
 		panic("the standard devices overlap on the I/O bus");
+	pm_timer_init(&vm->pm_timer, tsc_hz(), tsc_read);
+	if (io_bus_register(&vm->io, pm_timer_device(&vm->pm_timer)))
+		panic("the ACPI PM timer overlaps on the I/O bus");
 	mmio_bus_init(&vm->mmio);
 	mmio_testdev_init(&vm->testdev, MMIO_TESTDEV_BASE);
 	if (mmio_bus_register(&vm->mmio, mmio_testdev_device(&vm->testdev)))
 		panic("the MMIO test device does not fit on the MMIO bus");
+	fw_cfg_init(&vm->fw_cfg, vm->ram.size, 1);
+	pci_host_init(&vm->pci);
+	pc_testdev_init(&vm->pc_testdev, pc_testdev_to_pic, &vm->pic);
+	if (io_bus_register(&vm->io, fw_cfg_device(&vm->fw_cfg)) ||
+	    io_bus_register(&vm->io, pci_host_address_device(&vm->pci)) ||
+	    io_bus_register(&vm->io, pci_host_data_device(&vm->pci)) ||
+	    pc_testdev_attach(&vm->pc_testdev, &vm->io, &vm->mmio))
+		panic("fw_cfg, the PCI host or pc-testdev overlap another device");
 }
 
 static void no_memory(const char *what)
@@ -334,6 +351,8 @@ struct vm *vm_create(const char *name, uint64_t ram_bytes, unsigned maxphyaddr, 
 	if (slot_install(vm, 0, 0, ram_bytes, ram_pa))
 		no_memory("the EPT tables of guest RAM");
 	attach_devices(vm);
+	if (acpi_build(&vm->ram))	/* before the guest loads; in the reserved F segment */
+		panic("guest RAM of %lu bytes has no room for the ACPI tables", ram_bytes);
 	return vm;
 }
 

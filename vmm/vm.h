@@ -5,10 +5,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "devices/debug_exit.h"
+#include "devices/fw_cfg.h"
 #include "devices/io_bus.h"
 #include "devices/mmio_bus.h"
 #include "devices/mmio_testdev.h"
+#include "devices/pc_testdev.h"
+#include "devices/pci_host.h"
 #include "devices/pic.h"
+#include "devices/pit.h"
+#include "devices/pm_timer.h"
 #include "devices/post_port.h"
 #include "devices/uart16550.h"
 #include "mmu/mmu.h"
@@ -75,8 +80,15 @@ struct vm {
 	struct debug_exit debug_exit;
 	struct post_port post;
 	struct pic pic;
+	struct pit pit;
+	/* The VM clock (vmx/interrupts.c): host TSC + clock_skip, the time skipped while halted (halted_cycles in all). */
+	uint64_t clock_skip, halted_cycles;
+	struct pm_timer pm_timer;	/* ACPI PM timer, port 0x608 (the FADT's PM_TMR_BLK) */
 	struct mmio_bus mmio;
 	struct mmio_testdev testdev;
+	struct fw_cfg fw_cfg;		/* ports 0x510-0x511 */
+	struct pci_host pci;		/* ports 0xcf8-0xcff, an empty bus */
+	struct pc_testdev pc_testdev;	/* QEMU pc-testdev: ports 0xe0-0xeb, 0x2000-0x2017, MMIO 0xff000000 */
 
 	/*
 	 * Host pages the shadow MMU holds now (tables, metadata, PAE roots):

@@ -1,37 +1,55 @@
-/* cpuid_apply_policy(): the guest-visible CPUID, one leaf at a time. */
+/* cpuid_apply_policy(): the guest-visible CPUID, one leaf at a time, from allow-lists of virtualised features. */
 #include "vmx/cpuid_policy.h"
 
 #define BIT(n) (1u << (n))
 
-/* Leaf 1 ECX */
-#define L1C_MONITOR	BIT(3)
-#define L1C_VMX		BIT(5)
-#define L1C_SMX		BIT(6)
-#define L1C_PCID	BIT(17)
-#define L1C_X2APIC	BIT(21)
-#define L1C_TSC_DEADLINE BIT(24)
-#define L1C_XSAVE	BIT(26)
-#define L1C_OSXSAVE	BIT(27)
-#define L1C_AVX		BIT(28)
+/*
+ * Allow-lists: a feature bit reaches the guest only if it is named here,
+ * so a bit a newer CPU adds stays hidden until someone checks that the
+ * VMM virtualises it.  What each list leaves out, and why:
+ *  leaf 1 EDX: MTRR (no MTRR MSRs), PSN, DS, ACPI (thermal MSRs), HTT (one
+ *    vCPU), TM, PBE.
+ *  leaf 1 ECX: DTES64, MONITOR, DS-CPL, VMX, SMX, EIST, TM2, CNXT-ID, SDBG,
+ *    FMA and F16C (VEX/AVX state), xTPR, PDCM, PCID, DCA, x2APIC and the
+ *    TSC deadline (not emulated), XSAVE, OSXSAVE, AVX.
+ *  leaf 7.0: SGX, AVX2, MPX, AVX-512, Intel PT, RDT, PKU, WAITPKG, CET,
+ *    LA57, VAES/VPCLMULQDQ, Key Locker, ENQCMD, PKS, AMX, UINTR, and every
+ *    speculation-control MSR (IBRS, STIBP, L1D flush, ARCH/CORE_CAPABILITIES,
+ *    SSBD).  TSC_ADJUST with TSC offsetting, INVPCID and RDPID as the VMX
+ *    controls allow.
+ */
+#define L1D_ALLOWED	(BIT(0) | BIT(1) | BIT(2) | BIT(3) | BIT(4) | BIT(5) | BIT(6) | BIT(7) |   \
+			 BIT(8) | BIT(9) | BIT(11) | BIT(13) | BIT(14) | BIT(15) | BIT(16) |     \
+			 BIT(17) | BIT(19) | BIT(23) | BIT(24) | BIT(25) | BIT(26) | BIT(27))
+#define L1C_ALLOWED	(BIT(0) | BIT(1) | BIT(9) | BIT(13) | BIT(19) | BIT(20) | BIT(22) |     \
+			 BIT(23) | BIT(25) | BIT(30))
 #define L1C_HYPERVISOR	BIT(31)
-/* Leaf 7.0 */
-#define L7B_FSGSBASE	BIT(0)
-#define L7B_AVX2	BIT(5)
-#define L7B_SMEP	BIT(7)
+#define L7B_TSC_ADJUST	BIT(1)
 #define L7B_INVPCID	BIT(10)
-#define L7B_MPX		BIT(14)
-#define L7B_AVX512	(BIT(16) | BIT(17) | BIT(21) | BIT(26) | BIT(27) | BIT(28) | BIT(30) | BIT(31))
+#define L7B_ALLOWED	(BIT(0) | BIT(3) | BIT(4) | BIT(6) | BIT(7) | BIT(8) | BIT(9) | BIT(11) |  \
+			 BIT(13) | BIT(18) | BIT(19) | BIT(20) | BIT(23) | BIT(24) | BIT(29))
+#define L7C_RDPID	BIT(22)
+#define L7C_ALLOWED	(BIT(0) | BIT(2) | BIT(8) | BIT(25) | BIT(27) | BIT(28))
+#define L7D_ALLOWED	(BIT(4) | BIT(10) | BIT(14))
+#define LX1C_ALLOWED	(BIT(0) | BIT(5) | BIT(8))	/* LAHF/SAHF, LZCNT, PREFETCHW */
+#define LX1D_RDTSCP	BIT(27)
+#define LX1D_ALLOWED	(BIT(11) | BIT(20) | BIT(26) | BIT(29))	/* SYSCALL, NX, 1 GiB pages, LM */
+#define LX7D_INVARIANT_TSC BIT(8)
+#define L6A_ARAT	BIT(2)
+
+/* Leaf 1 EDX and leaf 7.0 bits that gate CR4 bits. */
+#define L1D_VME		BIT(1)
+#define L1D_DE		BIT(2)
+#define L1D_PSE		BIT(3)
+#define L1D_PAE		BIT(6)
+#define L1D_MCE		BIT(7)
+#define L1D_PGE		BIT(13)
+#define L1D_FXSR	BIT(24)
+#define L1D_SSE		BIT(25)
+#define L7B_FSGSBASE	BIT(0)
+#define L7B_SMEP	BIT(7)
 #define L7B_SMAP	BIT(20)
 #define L7C_UMIP	BIT(2)
-#define L7C_PKU		BIT(3)
-#define L7C_OSPKE	BIT(4)
-#define L7C_WAITPKG	BIT(5)
-#define L7C_CET_SS	BIT(7)
-#define L7C_LA57	BIT(16)
-#define L7D_AVX512	(BIT(2) | BIT(3) | BIT(8) | BIT(23))
-#define L7D_CET_IBT	BIT(20)
-/* Leaf 0x80000001 EDX */
-#define LX1D_RDTSCP	BIT(27)
 
 #define CR4_VME		(1ull << 0)
 #define CR4_PVI		(1ull << 1)
@@ -62,6 +80,11 @@ static void hypervisor_leaf(uint32_t leaf, struct cpuid_regs *r)
 	__builtin_memcpy(&r->edx, sig + 8, 4);
 }
 
+static void zero(struct cpuid_regs *r)
+{
+	r->eax = r->ebx = r->ecx = r->edx = 0;
+}
+
 void cpuid_apply_policy(uint32_t leaf, uint32_t subleaf, struct cpuid_regs *r,
 			const struct cpuid_policy *p)
 {
@@ -70,41 +93,88 @@ void cpuid_apply_policy(uint32_t leaf, uint32_t subleaf, struct cpuid_regs *r,
 		return;
 	}
 	switch (leaf) {
-	case 1:
-		r->ebx &= 0x00ffffffu;	/* initial APIC ID 0: vCPU 0 */
-		r->ecx &= ~(L1C_MONITOR | L1C_VMX | L1C_SMX | L1C_PCID | L1C_X2APIC |
-			    L1C_TSC_DEADLINE | L1C_XSAVE | L1C_OSXSAVE | L1C_AVX);
-		r->ecx |= L1C_HYPERVISOR;
+	case 0:		/* the host's highest leaf and vendor: leaves the lists below do not know read zero */
+	case 2:		/* cache and TLB descriptors */
+	case 0x15:	/* TSC / core crystal clock ratio */
+	case 0x16:	/* processor frequencies */
 		break;
-	case 5:		/* MONITOR/MWAIT */
-	case 0xa:	/* architectural PMU */
-	case 0xd:	/* XSAVE state components */
-		r->eax = r->ebx = r->ecx = r->edx = 0;
+	case 1:
+		/* Initial APIC ID 0 (vCPU 0), one logical processor; brand index and CLFLUSH size kept. */
+		r->ebx = (r->ebx & 0x0000ffffu) | (1u << 16);
+		r->ecx = (r->ecx & L1C_ALLOWED) | L1C_HYPERVISOR;
+		r->edx &= L1D_ALLOWED;
+		break;
+	case 4:		/* deterministic cache parameters: one core, no cache shared with another vCPU */
+		r->eax &= 0x3fffu;
+		break;
+	case 6:		/* thermal and power: only "APIC timer always running" (no thermal or HWP MSRs) */
+		r->eax &= L6A_ARAT;
+		r->ebx = r->ecx = r->edx = 0;
 		break;
 	case 7:
 		if (subleaf != 0) {
-			r->eax = r->ebx = r->ecx = r->edx = 0;
+			zero(r);
 			break;
 		}
 		r->eax = 0;	/* no further subleaves */
-		r->ebx &= ~(L7B_AVX2 | L7B_MPX | L7B_AVX512 | (p->invpcid ? 0 : L7B_INVPCID));
-		r->ecx &= ~(L7C_PKU | L7C_OSPKE | L7C_WAITPKG | L7C_CET_SS | L7C_LA57);
-		r->edx &= ~(L7D_AVX512 | L7D_CET_IBT);
+		r->ebx &= L7B_ALLOWED | (p->tsc_offsetting ? L7B_TSC_ADJUST : 0) |
+			  (p->invpcid ? L7B_INVPCID : 0);
+		/* RDPID reads IA32_TSC_AUX: it raises #UD in VMX non-root mode without "enable RDTSCP". */
+		r->ecx &= L7C_ALLOWED | (p->rdtscp ? L7C_RDPID : 0);
+		r->edx &= L7D_ALLOWED;
+		break;
+	case 0xb:	/* topology: levels as the host has them, x2APIC ID 0 */
+	case 0x1f:
+		r->edx = 0;
+		break;
+	case 0x80000000:
+	case 0x80000002:	/* brand string */
+	case 0x80000003:
+	case 0x80000004:
+	case 0x80000006:	/* L2 cache */
 		break;
 	case 0x80000001:
-		if (!p->rdtscp)
-			r->edx &= ~LX1D_RDTSCP;
+		r->eax = r->ebx = 0;
+		r->ecx &= LX1C_ALLOWED;
+		r->edx &= LX1D_ALLOWED | (p->rdtscp ? LX1D_RDTSCP : 0);
+		break;
+	case 0x80000007:
+		r->eax = r->ebx = r->ecx = 0;
+		r->edx &= LX7D_INVARIANT_TSC;
+		break;
+	case 0x80000008:	/* address sizes only (EBX would offer WBNOINVD and speculation controls) */
+		r->eax &= 0xffffu;
+		r->ebx = r->ecx = r->edx = 0;
 		break;
 	default:
+		/* 3 (serial number), 5 (MONITOR), 0xa (PMU), 0xd (XSAVE), RDT, SGX, PT, ...: nothing offered. */
+		zero(r);
 		break;
 	}
 }
 
-uint64_t guest_cr4_allowed(const struct cpuid_regs *leaf7, uint64_t cr4_fixed1)
+uint64_t guest_cr4_allowed(const struct cpuid_regs *leaf1, const struct cpuid_regs *leaf7,
+			   uint64_t cr4_fixed1)
 {
-	uint64_t allowed = CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_MCE |
-			   CR4_PGE | CR4_PCE | CR4_OSFXSR | CR4_OSXMMEXCPT;
+	/* TSD and PCE need no feature bit; VMXE, SMXE, PCIDE, OSXSAVE, PKE, LA57, CET are never offered. */
+	uint64_t allowed = CR4_TSD | CR4_PCE;
 
+	if (leaf1->edx & L1D_VME)
+		allowed |= CR4_VME | CR4_PVI;
+	if (leaf1->edx & L1D_DE)
+		allowed |= CR4_DE;
+	if (leaf1->edx & L1D_PSE)
+		allowed |= CR4_PSE;
+	if (leaf1->edx & L1D_PAE)
+		allowed |= CR4_PAE;
+	if (leaf1->edx & L1D_MCE)
+		allowed |= CR4_MCE;
+	if (leaf1->edx & L1D_PGE)
+		allowed |= CR4_PGE;
+	if (leaf1->edx & L1D_FXSR)
+		allowed |= CR4_OSFXSR;
+	if (leaf1->edx & L1D_SSE)
+		allowed |= CR4_OSXMMEXCPT;
 	if (leaf7->ecx & L7C_UMIP)
 		allowed |= CR4_UMIP;
 	if (leaf7->ebx & L7B_FSGSBASE)

@@ -71,13 +71,12 @@ static bool guest_write_cr0(struct vcpu *v, uint64_t value)
 	return true;
 }
 
+/* The CR4 bits of features the guest's CPUID shows; the rest are reserved. */
 static uint64_t cr4_allowed(void)
 {
-	struct cpuid_policy policy = guest_cpuid_policy();
-	struct cpuid_regs leaf7 = cpuid(7, 0);
+	struct cpuid_regs leaf1 = guest_cpuid(1, 0), leaf7 = guest_cpuid(7, 0);
 
-	cpuid_apply_policy(7, 0, &leaf7, &policy);
-	return guest_cr4_allowed(&leaf7, vmx_config()->cr4_fixed1);
+	return guest_cr4_allowed(&leaf1, &leaf7, vmx_config()->cr4_fixed1);
 }
 
 static bool guest_write_cr4(struct vcpu *v, uint64_t value)

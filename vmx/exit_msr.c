@@ -1,6 +1,7 @@
 /* RDMSR/WRMSR: the MSRs a multiboot kernel touches, each with the #GP rules of the SDM; any other MSR faults. */
 #include "vmx/cpuid_policy.h"
 #include "vmx/exits.h"
+#include "vmx/msr_policy.h"
 #include "vmx/vcpu.h"
 #include "vmx/vmcs_fields.h"
 #include "vmx/vmx.h"
@@ -8,26 +9,19 @@
 #include "vmm/log.h"
 #include "vmm/x86.h"
 
-#define MSR_TSC			0x10
-#define MSR_APIC_BASE		0x1b
-#define MSR_FEATURE_CONTROL	0x3a
-#define MSR_SYSENTER_CS		0x174
-#define MSR_SYSENTER_ESP	0x175
-#define MSR_SYSENTER_EIP	0x176
-#define MSR_PAT			0x277
-#define MSR_EFER		0xc0000080
-#define MSR_STAR		0xc0000081
-#define MSR_LSTAR		0xc0000082
-#define MSR_CSTAR		0xc0000083
-#define MSR_SFMASK		0xc0000084
-#define MSR_FS_BASE		0xc0000100
-#define MSR_GS_BASE		0xc0000101
-#define MSR_KERNEL_GS_BASE	0xc0000102
-
 #define APIC_BASE_BSP		(1ull << 8)
 #define APIC_BASE_ENABLE	(1ull << 11)
-#define CPUID_80000001_EDX_NX	(1u << 20)
-#define CPUID_80000001_EDX_LM	(1u << 29)
+
+/*
+ * MSR state the VMCS does not hold.  One vCPU runs at a time and
+ * vmx_reset_guest_msrs() starts every guest afresh, so it lives here
+ * rather than in struct vcpu.
+ */
+static struct {
+	uint64_t misc_enable;
+	uint64_t mcg_status, mcg_ctl;
+	uint64_t mc[MCE_BANKS][4];	/* CTL, STATUS, ADDR, MISC */
+} guest_msrs;
 
 static uint64_t rdtsc(void)
 {
@@ -37,35 +31,28 @@ static uint64_t rdtsc(void)
 	return ((uint64_t)hi << 32) | lo;
 }
 
-static bool is_canonical(uint64_t addr)
+/* The guest CPUID bits the MSR rules depend on: what is hidden there faults here. */
+static struct msr_features guest_msr_features(void)
 {
-	return (uint64_t)(((int64_t)addr << 16) >> 16) == addr;
+	struct msr_features f = {
+		.leaf1_edx = guest_cpuid(1, 0).edx,
+		.leaf7_ebx = guest_cpuid(7, 0).ebx,
+		.ext1_edx = guest_cpuid(0x80000001, 0).edx,
+	};
+	return f;
 }
 
-/* Each byte of PAT must name a memory type: 0 UC, 1 WC, 4 WT, 5 WP, 6 WB, 7 UC-. */
-static bool valid_pat(uint64_t pat)
+static bool tsc_offsetting(void)
 {
-	int i;
-
-	for (i = 0; i < 8; i++) {
-		uint8_t t = (uint8_t)(pat >> (8 * i));
-
-		if (t == 2 || t == 3 || t > 7)
-			return false;
-	}
-	return true;
+	return vmx_config()->proc & PROC_TSC_OFFSETTING;
 }
 
 static bool write_efer(struct vcpu *v, uint64_t value)
 {
-	uint32_t ext = cpuid(0x80000001, 0).edx;
-	uint64_t allowed = EFER_SCE | EFER_LMA, old = vcpu_efer(v);
+	struct msr_features f = guest_msr_features();
+	uint64_t old = vcpu_efer(v);
 
-	if (ext & CPUID_80000001_EDX_NX)
-		allowed |= EFER_NXE;
-	if (ext & CPUID_80000001_EDX_LM)
-		allowed |= EFER_LME;
-	if (value & ~allowed)
+	if (value & ~msr_efer_writable(&f))
 		return false;
 	/* LME cannot change while paging is on (SDM 10.8.5). */
 	if ((vcpu_cr0(v) & CR0_PG) && ((old ^ value) & EFER_LME))
@@ -78,6 +65,13 @@ static bool write_efer(struct vcpu *v, uint64_t value)
 
 static bool read_msr(struct vcpu *v, uint32_t msr, uint64_t *value)
 {
+	struct msr_features f = guest_msr_features();
+	unsigned bank, reg;
+
+	if (msr_mca_offered(&f) && msr_mc_bank_decode(msr, &bank, &reg)) {
+		*value = guest_msrs.mc[bank][reg];
+		return true;
+	}
 	switch (msr) {
 	case MSR_TSC:
 		*value = rdtsc() + vmread(VMCS_TSC_OFFSET);
@@ -87,6 +81,31 @@ static bool read_msr(struct vcpu *v, uint32_t msr, uint64_t *value)
 		return true;
 	case MSR_FEATURE_CONTROL:
 		*value = 1;	/* locked, VMX off: VT-x is not offered to the guest */
+		return true;
+	case MSR_TSC_ADJUST:
+		if (!msr_tsc_adjust_offered(&f))
+			return false;
+		/* The guest's TSC starts as the host's (offset 0) and TSC_ADJUST at 0: every TSC and
+		 * TSC_ADJUST write moves both by the same amount, so TSC_ADJUST is the offset (SDM 18.17.3). */
+		*value = vmread(VMCS_TSC_OFFSET);
+		return true;
+	case MSR_MISC_ENABLE:
+		*value = guest_msrs.misc_enable;
+		return true;
+	case MSR_MCG_CAP:
+		if (!msr_mca_offered(&f))
+			return false;
+		*value = msr_mcg_cap();
+		return true;
+	case MSR_MCG_STATUS:
+		if (!msr_mca_offered(&f))
+			return false;
+		*value = guest_msrs.mcg_status;
+		return true;
+	case MSR_MCG_CTL:
+		if (!msr_mca_offered(&f) || !(msr_mcg_cap() & MCG_CTL_P))
+			return false;
+		*value = guest_msrs.mcg_ctl;
 		return true;
 	case MSR_SYSENTER_CS:
 		*value = vmread(VMCS_GUEST_SYSENTER_CS);
@@ -124,10 +143,42 @@ static bool read_msr(struct vcpu *v, uint32_t msr, uint64_t *value)
 
 static bool write_msr(struct vcpu *v, uint32_t msr, uint64_t value)
 {
+	struct msr_features f = guest_msr_features();
+	unsigned bank, reg;
+
+	if (msr_mca_offered(&f) && msr_mc_bank_decode(msr, &bank, &reg)) {
+		if (!msr_mc_write_ok(reg, value))
+			return false;
+		guest_msrs.mc[bank][reg] = value;
+		return true;
+	}
 	switch (msr) {
 	case MSR_TSC:
-		if (vmx_config()->proc & PROC_TSC_OFFSETTING)
+		/* Without TSC offsetting the guest's TSC is the host's: the write is dropped. */
+		if (tsc_offsetting())
 			vmwrite(VMCS_TSC_OFFSET, value - rdtsc());
+		return true;
+	case MSR_TSC_ADJUST:
+		/* Offered only with TSC offsetting: the TSC moves by what TSC_ADJUST moves. */
+		if (!msr_tsc_adjust_offered(&f))
+			return false;
+		vmwrite(VMCS_TSC_OFFSET, value);
+		return true;
+	case MSR_MISC_ENABLE:
+		if (!msr_misc_enable_write_ok(guest_msrs.misc_enable, value))
+			return false;
+		guest_msrs.misc_enable = value;
+		return true;
+	case MSR_MCG_STATUS:
+		if (!msr_mca_offered(&f) || (value & ~MCG_STATUS_BITS))
+			return false;
+		guest_msrs.mcg_status = value;
+		return true;
+	case MSR_MCG_CTL:
+		if (!msr_mca_offered(&f) || !(msr_mcg_cap() & MCG_CTL_P) ||
+		    !msr_mc_write_ok(MC_REG_CTL, value))
+			return false;
+		guest_msrs.mcg_ctl = value;
 		return true;
 	case MSR_APIC_BASE:
 		if (value & ~((((1ull << vmx_caps()->maxphyaddr) - 1) & ~0xfffull) |
@@ -145,7 +196,7 @@ static bool write_msr(struct vcpu *v, uint32_t msr, uint64_t value)
 	case MSR_LSTAR:
 	case MSR_CSTAR:
 	case MSR_KERNEL_GS_BASE:
-		if (!is_canonical(value))
+		if (!msr_canonical(value))
 			return false;
 		if (msr == MSR_SYSENTER_ESP)
 			vmwrite(VMCS_GUEST_SYSENTER_ESP, value);
@@ -163,7 +214,7 @@ static bool write_msr(struct vcpu *v, uint32_t msr, uint64_t value)
 		wrmsr(msr, msr == MSR_SFMASK ? value & 0xffffffffull : value);
 		return true;
 	case MSR_PAT:
-		if (!valid_pat(value))
+		if (!msr_pat_valid(value))
 			return false;
 		vmwrite(VMCS_GUEST_PAT, value);
 		return true;
@@ -202,12 +253,23 @@ void handle_wrmsr(struct vcpu *v)
 	vcpu_skip_instruction(v);
 }
 
-/* The syscall MSRs are shared with the host CPU: every guest starts from zero, as after reset. */
+/*
+ * The syscall MSRs are shared with the host CPU: every guest starts from
+ * zero, as after reset.  The emulated ones start as after reset too:
+ * MISC_ENABLE as documented in vmx/msr_policy.h, MCG_CTL and every
+ * MCi_CTL all ones (every error reported), the rest zero.
+ */
 void vmx_reset_guest_msrs(void)
 {
 	static const uint32_t shared[] = { MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SFMASK,
 					   MSR_KERNEL_GS_BASE };
 	unsigned i;
+
+	__builtin_memset(&guest_msrs, 0, sizeof(guest_msrs));
+	guest_msrs.misc_enable = MISC_ENABLE_INITIAL;
+	guest_msrs.mcg_ctl = ~0ull;
+	for (i = 0; i < MCE_BANKS; i++)
+		guest_msrs.mc[i][MC_REG_CTL] = ~0ull;
 
 	for (i = 0; i < sizeof(shared) / sizeof(shared[0]); i++)
 		wrmsr(shared[i], 0);

@@ -1,5 +1,6 @@
 /* The exit dispatch table and the handlers small enough to live together. */
 #include "vmx/exits.h"
+#include "vmx/interrupts.h"
 #include "vmx/vcpu.h"
 #include "vmx/vmcs_fields.h"
 #include "vmx/vmx.h"
@@ -9,7 +10,6 @@
 #include "vmm/x86.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define RFLAGS_IF (1ull << 9)
 
 typedef void (*exit_handler)(struct vcpu *v);
 
@@ -68,16 +68,6 @@ static void handle_triple_fault(struct vcpu *v)
 	       vmread(VMCS_GUEST_RIP), vmread(VMCS_CR0_READ_SHADOW));
 }
 
-static void handle_hlt(struct vcpu *v)
-{
-	/* No device raises interrupts yet, so a halted vCPU would sleep forever. */
-	vm_end(v->vm, VMM_STATUS_GUEST_HALTED,
-	       "HLT at rip %#lx with interrupts %s: nothing can ever wake it",
-	       vmread(VMCS_GUEST_RIP),
-	       (vmread(VMCS_GUEST_RFLAGS) & RFLAGS_IF) ? "enabled but no interrupt source"
-						       : "disabled");
-}
-
 static void handle_skip(struct vcpu *v)
 {
 	/* INVD and WBINVD: guest memory is coherent write-back RAM; nothing to write back. */
@@ -99,17 +89,11 @@ static void handle_undefined_opcode(struct vcpu *v)
 	vcpu_inject_ud(v);
 }
 
-static void handle_preemption_timer(struct vcpu *v)
-{
-	vm_end(v->vm, VMM_STATUS_GUEST_WATCHDOG,
-	       "watchdog: still running after %lu TSC cycles (rip %#lx); set watchdog= to allow more",
-	       v->vm->watchdog_cycles, vmread(VMCS_GUEST_RIP));
-}
-
 static const exit_handler handlers[EXIT_REASON_MAX] = {
 	[EXIT_REASON_EXCEPTION_NMI] = handle_exception_or_nmi,
 	[EXIT_REASON_EXTERNAL_INTERRUPT] = handle_external_interrupt,
 	[EXIT_REASON_TRIPLE_FAULT] = handle_triple_fault,
+	[EXIT_REASON_INTERRUPT_WINDOW] = handle_interrupt_window,
 	[EXIT_REASON_CPUID] = handle_cpuid,
 	[11] = handle_undefined_opcode,			/* GETSEC */
 	[EXIT_REASON_HLT] = handle_hlt,

@@ -1,5 +1,6 @@
 /* vCPU lifecycle: the VMCS (host state, multiboot guest state, controls), event injection, the run loop. */
 #include "vmx/exits.h"
+#include "vmx/interrupts.h"
 #include "vmx/vcpu.h"
 #include "vmx/vmcs_fields.h"
 #include "vmx/vmx.h"
@@ -146,11 +147,17 @@ static void write_controls(struct vcpu *v)
 	} else {
 		proc = (proc & ~shadow_exits) | (c->proc_forced & shadow_exits);
 	}
-	if (!v->vm->watchdog_cycles)
-		pin &= ~PIN_PREEMPTION_TIMER_BIT;
+	/*
+	 * The preemption timer serves the watchdog and the device timers alike
+	 * (vmx/interrupts.c arms it before every entry): on whenever the CPU
+	 * has it, watchdog or not.
+	 */
+	v->preemption_timer = pin & PIN_PREEMPTION_TIMER_BIT;
+	v->watchdog_left = v->vm->watchdog_cycles;
 	if (!v->vpid)
 		proc2 &= ~PROC2_ENABLE_VPID;
 	vmwrite(VMCS_PIN_CONTROLS, pin);
+	v->proc_controls = proc;
 	vmwrite(VMCS_PROC_CONTROLS, proc);
 	vmwrite(VMCS_PROC_CONTROLS2, proc2);
 	/* SDM 26.2.1.2: saving the timer's value needs the timer. */
@@ -173,11 +180,6 @@ static void write_controls(struct vcpu *v)
 		vmwrite(VMCS_EPT_POINTER, v->vm->ept.eptp);
 	if (v->vpid)
 		vmwrite(VMCS_VPID, v->vpid);
-	if (pin & PIN_PREEMPTION_TIMER_BIT) {
-		uint64_t ticks = v->vm->watchdog_cycles >> vmx_caps()->preemption_timer_rate;
-
-		vmwrite(VMCS_PREEMPTION_TIMER, ticks > 0xffffffffull ? 0xffffffffull : ticks);
-	}
 }
 
 struct vcpu *vcpu_create(struct vm *vm, uint32_t entry, uint32_t info, bool shadow)
@@ -388,6 +390,7 @@ void vcpu_run(struct vcpu *v)
 			zap_obsolete_batch(v);
 		if (!vcpu_serve_mmu_requests(v))
 			break;
+		vcpu_prepare_entry_interrupts(v);
 		deliver_pending_event(v);
 		rc = vmx_enter(&v->regs, v->launched);
 		if (rc) {
@@ -395,6 +398,7 @@ void vcpu_run(struct vcpu *v)
 			break;
 		}
 		v->launched = true;
+		vcpu_account_run_time(v);
 		reason = (uint32_t)vmread(VMCS_EXIT_REASON);
 		if (reason & EXIT_REASON_ENTRY_FAILED) {
 			vm_end(vm, VMM_STATUS_GUEST_ENTRY_FAILED,

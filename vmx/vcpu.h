@@ -42,6 +42,15 @@ struct vcpu {
 	struct pending_event event;	/* injected on the next entry */
 	uint64_t apic_base;
 
+	/* Interrupt delivery and timers (vmx/interrupts.c). */
+	uint32_t proc_controls;		/* the primary controls in the VMCS (interrupt-window exiting changes) */
+	bool preemption_timer;		/* the VMX-preemption timer is on: watchdog and device deadlines */
+	bool timer_is_watchdog;		/* the armed timer is the watchdog's expiry, not a device deadline */
+	uint32_t timer_armed_ticks;	/* what the timer was armed with before the last entry */
+	uint64_t watchdog_left;		/* TSC cycles of guest run time left (watchdog= on) */
+	uint64_t interrupts_injected;
+	unsigned fruitless_wakeups;	/* HLT wake-ups in a row that found nothing deliverable */
+
 	/*
 	 * mmu=shadow: EPT is off and the CPU walks the MMU's shadow tables.
 	 * The guest's CR3, EFER and PDPTEs then differ from what the VMCS holds

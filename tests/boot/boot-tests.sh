@@ -47,7 +47,11 @@ cases() {
 		chain='^stats: guest=rmap_chain mmu=ept '
 		[[ $mode == ept ]] || chain="^stats: guest=rmap_chain mmu=$mode .* max_rmap_chain=(409[6-9]|4[1-9][0-9][0-9]) "
 		tcase "bochs-rmap_chain-$mode" 1 --host bochs --guest build/guest/rmap_chain.elf --args "${mmu}guest_mem=32M watchdog=3G" -- '^\[rmap_chain\] guest: PASS rmap_chain$' '^vmm: guest rmap_chain: exit status 1$' "$chain"
+		# MSR #GP rules and CPUID consistency (guest/msr.c, guest/cpuid_check.c): status 1 here as under QEMU TCG alone.
+		tcase "bochs-msr-$mode" 1 --host bochs --guest build/guest/msr.elf --guest build/guest/cpuid_check.elf --args "${mmu}guest_mem=16M watchdog=3G" -- '^\[msr\] guest: msr: running under the VMM$' '^\[msr\] guest: msr: MCG_CAP 0x[0-9a-f]+: 10 banks, MCG_CTL present$' '^\[msr\] guest: msr: unknown MSRs give #GP$' '^\[msr\] guest: PASS msr$' '^vmm: guest msr: exit status 1$' '^\[cpuid_check\] guest: cpuid_check: vendor GenuineIntel, running under the VMM$' '^\[cpuid_check\] guest: PASS cpuid_check$' '^vmm: guest cpuid_check: exit status 1$' '!skipped'
 		tcase "bochs-pfbench-$mode" 1 --host bochs --guest build/guest/pfbench.elf --args "${mmu}guest_mem=16M watchdog=3G" -- '^\[pfbench\] guest: pfbench: guest_pf=20000 cycles_per_guest_pf=[0-9]+$' '^\[pfbench\] guest: pfbench: fixed=20000 cycles_per_fix=[0-9]+$' '^\[pfbench\] guest: PASS pfbench$' '^vmm: guest pfbench: exit status 1$'
+		# The PIC and PIT deliver IRQ 0 through VM entry; sti; hlt wakes on each tick (guest/pic_pit.c).
+		tcase "bochs-pic_pit-$mode" 1 --host bochs --guest build/guest/pic_pit.elf --args "${mmu}guest_mem=16M watchdog=3G" -- '^\[pic_pit\] guest: pic_pit: 20 IRQ 0 ticks woke sti; hlt$' '^\[pic_pit\] guest: PASS pic_pit$' '^vmm: guest pic_pit: exit status 1$' "^stats: guest=pic_pit mmu=$mode .* hlt=[1-9]"
 		# The MMIO test device hammered while memslots and the device move (guest/mmio.c): the fast path
 		# served, stale generations missed, the generation's stored bits wrapped.  Without caching: no
 		# MMIO spte, no fast path, and the guest still passes.
@@ -67,6 +71,29 @@ cases() {
 			tcase "bochs-zapwork-$mode-slow" 1 --host bochs --guest "$zap_guest" --args "${mmu}zap=slow mmu_pages=8000 guest_mem=64M watchdog=5G" -- '^\[zapwork\] guest: zapwork: 6 rounds: every page right after 6 zap-alls and 12 memslot deletions, shadow MMU, zap=slow;' '^\[zapwork\] guest: PASS zapwork$' '^vmm: guest zapwork: exit status 1$' "${stats}shadow_pages=[0-9]+ invalidations=(2[1-9]|[3-9][0-9]|[1-9][0-9]{2,}) obsolete_zapped=0 zap_batches=0 zap_longest_batch=0$" '!leaked'
 		fi
 	done
+	# ACPI (guest/acpi.c): the RSDP found by a scan of 0xE0000-0xFFFFF, checksums, FADT, MADT (one CPU, the IOAPIC,
+	# IRQ0 -> GSI 2), and the PM timer at 0x608 never going back and running in step with the TSC.
+	for mode in $MMU_MODES; do
+		tcase "bochs-acpi-$mode" 1 --host bochs --guest build/guest/acpi.elf --args "mmu=$mode guest_mem=16M" -- '^\[acpi\] guest: RSDP at 0xf0000, revision 0, ' '^\[acpi\] guest: MADT: 1 enabled CPU, 1 IOAPIC, IRQ0 -> GSI 2$' '^\[acpi\] guest: PM timer: rate consistent with the TSC' '^\[acpi\] guest: PASS acpi$' '^vmm: guest acpi: exit status 1$' '^vmm: tsc: [0-9]+ kHz \(PIT channel 2\)$'
+	done
+	# fw_cfg, the PCI host and pc-testdev (guest/fwcfg.c, pci.c, testdev.c): under the VMM in each MMU mode, and
+	# directly under QEMU TCG (--host qemu-guest: tests/boot/qemu-guest.sh), with the same status and PASS line.
+	# testdev skips what the VMM lacks: SSE moves and CMPS/SCAS (vmm/emulate);
+	# qemu-guest-testdev-full runs all of it on QEMU.
+	tcase qemu-guest-acpi 1 --host qemu-guest --guest build/guest/acpi.elf -- '^guest: PASS acpi$'
+	tcase qemu-guest-pic_pit 1 --host qemu-guest --guest build/guest/pic_pit.elf -- '^guest: PASS pic_pit$'
+	# guest/msr.c and guest/cpuid_check.c under QEMU TCG alone (as bochs-msr-<mode>): the checks where QEMU 7.2 deviates from the SDM are skipped, each with a line.
+	tcase qemu-guest-msr 1 --host qemu-guest --guest build/guest/msr.elf -- '^guest: msr: not under the VMM$' '^guest: msr: not under the VMM: skipped \(QEMU TCG deviates from the SDM\): EFER reserved bits give #GP$' '^guest: PASS msr$'
+	tcase qemu-guest-cpuid_check 1 --host qemu-guest --guest build/guest/cpuid_check.elf -- '^guest: cpuid_check: vendor [A-Za-z]+, not under the VMM$' '^guest: PASS cpuid_check$'
+	local platform pguest
+	for platform in 'fwcfg.elf' 'pci.elf' 'testdev.elf:no-sse no-cmps'; do
+		pguest=${platform%%.*}
+		for mode in $MMU_MODES; do
+			tcase "bochs-$pguest-$mode" 1 --host bochs --guest "build/guest/$platform" --args "mmu=$mode guest_mem=32M watchdog=3G" -- "^\[$pguest\] guest: PASS $pguest\$" "^vmm: guest $pguest: exit status 1\$"
+		done
+		tcase "qemu-guest-$pguest" 1 --host qemu-guest --guest "build/guest/$platform" -- "^guest: PASS $pguest\$"
+	done
+	tcase qemu-guest-testdev-full 1 --host qemu-guest --guest build/guest/testdev.elf -- '^guest: testdev: SSE moves to and from the window work$' '^guest: testdev: CMPS/SCAS on the window work$' '^guest: testdev: rep insb from port 0xe0 into the window works$' '^guest: PASS testdev$'
 	tcase qemu-multiboot-modules 2 --host qemu-tcg --boot multiboot --guest 'build/guest/hello.elf:a b' --guest build/guest/io.elf --args log=debug -- "^vmm: boot: module 0 'hello a b' at \[0x[0-9a-f]+, 0x[0-9a-f]+\)" "^vmm: boot: module 1 'io' at "
 	tcase qemu-disk-modules 2 --host qemu-tcg --boot disk --guest 'build/guest/hello.elf:a b' --args log=debug -- "^vmm: boot: module 0 'hello a b' at \[0x[0-9a-f]+, 0x[0-9a-f]+\)"
 	tcase qemu-disk-no-vtx 2 --host qemu-tcg --boot disk -- '^vmm: error: VT-x is not available'
@@ -230,9 +257,12 @@ start_case() {
 	local i=$1 name=${names[$1]}
 	local log=$LOG_DIR/$name.log
 	local -a opts
+	local run=$RUN
 	split opts "${options[i]}"
+	# A guest booted on its own under QEMU (no VMM), for the rows that compare QEMU's status with ours.
+	[[ " ${opts[*]} " == *" --host qemu-guest "* && -z ${BOOT_TESTS_RUN:-} ]] && run=$ROOT/tests/boot/qemu-guest.sh
 	rm -f -- "$log" "$log".*.txt "$LOG_DIR/$name.stderr"
-	"$RUN" --quiet --log "$log" --timeout "$CASE_TIMEOUT" "${opts[@]}" \
+	"$run" --quiet --log "$log" --timeout "$CASE_TIMEOUT" "${opts[@]}" \
 		</dev/null >/dev/null 2>"$LOG_DIR/$name.stderr" &
 	case_of_pid[$!]=$i
 	started[$i]=$(now_us)
