@@ -290,8 +290,11 @@ unsigned sp_zap_norequest(struct mmu *mmu, struct shadow_page *sp)
 	if (sp->role.invalid)
 		return 0;	/* zapped already, waiting for its last root reference */
 	sp_drop_rmap(mmu, &sp->parent_ptes);
-	for (i = 0; i < SPTES_PER_PAGE; i++)
-		sp_zap_spte(mmu, sp, i);
+	/* Most entries of most pages are empty: test them here rather than in a call each. */
+	for (i = 0; i < SPTES_PER_PAGE; i++) {
+		if (spte_present(sp->spt[i]))
+			sp_zap_spte(mmu, sp, i);
+	}
 	mmu->stats.mmu_shadow_zapped++;
 	if (sp_obsolete(mmu, sp))
 		mmu->stats.obsolete_zapped++;
