@@ -20,14 +20,27 @@
  *   ADD OR ADC SBB AND SUB XOR CMP 00-3B and 80-83; TEST 84 85, F6/0 F7/0;
  *   NOT NEG F6/F7 /2 /3; INC DEC FE/FF /0 /1; XCHG 86 87; XADD 0F C0 C1;
  *   CMPXCHG 0F B0 B1; CMPXCHG8B/CMPXCHG16B 0F C7 /1; BT BTS BTR BTC 0F A3 AB B3 BB, 0F BA /4-7;
- *   MOVS STOS LODS A4 A5 AA AB AC AD, with or without REP.
+ *   MOVS STOS LODS A4 A5 AA AB AC AD, with or without REP;
+ *   CMPS SCAS A6 A7 AE AF, with or without REPE/REPNE;
+ *   with the emu_ops XMM callbacks, the SSE/SSE2 data moves between an XMM
+ *   register and memory: MOVUPS/MOVUPD 0F 10 11, MOVSS/MOVSD F3/F2 0F 10 11,
+ *   MOVAPS/MOVAPD 0F 28 29, MOVNTPS/MOVNTPD 0F 2B, MOVDQA/MOVDQU 66/F3 0F 6F 7F,
+ *   MOVNTDQ 66 0F E7, MOVD/MOVQ 66 0F 6E 7E, MOVQ F3 0F 7E and 66 0F D6.
  * Only forms with a memory operand (ModRM mod != 3): the VMM emulates
  * faulting memory accesses, never register-only instructions.
  *
  * REP string instructions run one iteration per call (as KVM does): RCX,
  * RSI, RDI move on by one element and RIP stays on the instruction until
- * the count reaches 0, so the guest re-executes it and interrupts can arrive
- * between iterations.  A count that is already 0 only advances RIP.
+ * the count reaches 0 (for CMPS and SCAS: or until REPE finds a difference,
+ * ZF = 0, or REPNE a match, ZF = 1), so the guest re-executes it and
+ * interrupts can arrive between iterations.  A count that is already 0 only
+ * advances RIP.
+ *
+ * SSE moves fault as the SDM's exception classes 4 and 5 say: #UD with
+ * CR0.EM = 1 or CR4.OSFXSR = 0 or a LOCK prefix, then #NM with CR0.TS = 1,
+ * then the segment checks, then #GP(0) for an aligned form (MOVAPS/PD,
+ * MOVDQA, MOVNT*) whose linear address is not a multiple of 16.  CPUID's
+ * SSE/SSE2 bits are assumed set (the VMM offers them).
  *
  * Not modelled: alignment checks (#AC), debug traps (the caller injects #DB
  * after EMU_OK when RFLAGS.TF was set), LA57 (canonical addresses have 48
@@ -97,7 +110,7 @@ struct emu_segment {
 #define EMU_RFLAGS_ARITH (EMU_RFLAGS_CF | EMU_RFLAGS_PF | EMU_RFLAGS_AF | EMU_RFLAGS_ZF | \
 			  EMU_RFLAGS_SF | EMU_RFLAGS_OF)
 
-/* The guest state the emulator reads and, on EMU_OK, updates (gpr, rip, rflags only). */
+/* The guest state the emulator reads and, on EMU_OK, updates (gpr, rip, rflags only; XMM registers go through emu_ops). */
 struct emu_state {
 	uint64_t gpr[EMU_NR_GPRS];
 	uint64_t rip;
@@ -105,9 +118,17 @@ struct emu_state {
 	enum emu_mode mode;
 	struct emu_segment seg[EMU_NR_SREGS];
 	uint8_t cpl;		/* accesses at CPL 3 reach the callbacks as user accesses */
+	/* The guest's CR0 and CR4 as it sees them; only EM, TS and OSFXSR are consulted (SSE). */
+	uint64_t cr0;
+	uint64_t cr4;
 };
 
+#define EMU_CR0_EM	(1ull << 2)
+#define EMU_CR0_TS	(1ull << 3)
+#define EMU_CR4_OSFXSR	(1ull << 9)
+
 #define EMU_VEC_UD	6
+#define EMU_VEC_NM	7
 #define EMU_VEC_SS	12
 #define EMU_VEC_GP	13
 #define EMU_VEC_PF	14
@@ -154,6 +175,15 @@ struct emu_ops {
 	 * most FS or GS).  The segments asked for come back in s on EMU_OK.
 	 */
 	void (*segment)(void *ctx, unsigned sreg, struct emu_segment *seg);
+	/*
+	 * Optional, both or neither.  NULL: SSE instructions are EMU_UNHANDLED.
+	 * Read or write the 16 bytes of XMM register n (0-15, little-endian).
+	 * The emulator reads a register at most once and writes it only after
+	 * every memory access of the instruction succeeded, as its last step,
+	 * so that on any result but EMU_OK no register has changed.
+	 */
+	void (*xmm_read)(void *ctx, unsigned n, uint8_t value[16]);
+	void (*xmm_write)(void *ctx, unsigned n, const uint8_t value[16]);
 };
 
 #define EMU_MAX_INSN_LEN 15
@@ -173,7 +203,7 @@ struct emu_outcome {
  * is #GP(0), or #SS(0) through SS; a non-canonical address in 64-bit mode is
  * #GP(0) or #SS(0); an instruction longer than 15 bytes is #GP(0); LOCK
  * where the SDM does not allow it is #UD; a misaligned CMPXCHG16B operand is
- * #GP(0).
+ * #GP(0); SSE moves fault as described at the top of this file.
  */
 enum emu_result emulate_instruction(struct emu_state *s, const struct emu_ops *ops, void *ctx,
 				    struct emu_outcome *out);

@@ -220,6 +220,14 @@ static bool classify_one_byte(struct decoder *d)
 			in->op = EMU_OP_LODS;
 			d->has_modrm = false;
 			break;
+		case 0xa6: case 0xa7:
+			in->op = EMU_OP_CMPS;
+			d->has_modrm = false;
+			break;
+		case 0xae: case 0xaf:
+			in->op = EMU_OP_SCAS;
+			d->has_modrm = false;
+			break;
 		case 0xc6: case 0xc7:
 			in->op = EMU_OP_MOV_STORE;
 			in->has_imm = true;
@@ -238,11 +246,89 @@ static bool classify_one_byte(struct decoder *d)
 	return true;
 }
 
+/*
+ * The SSE/SSE2 moves between an XMM register and memory.  The mandatory
+ * prefix picks the instruction: F2 or F3 (the last one) when present, else
+ * 66; the operand size is the instruction's, whatever the mode and 66 say.
+ * Loads from memory zero the rest of the register.  False for the forms
+ * not emulated (MMX, the register-only and merging forms, undefined ones).
+ */
+static bool classify_sse(struct decoder *d)
+{
+	struct emu_insn *in = &d->e->insn;
+	uint8_t mp = d->rep_prefix ? d->rep_prefix : d->opsize_prefix ? 0x66 : 0;
+	uint8_t op = d->opcode;
+	unsigned size = 16;
+	bool load = false, aligned = false;
+
+	switch (op) {
+	case 0x10: case 0x11:	/* MOVUPS MOVUPD MOVSS MOVSD */
+		load = op == 0x10;
+		size = mp == 0xf3 ? 4 : mp == 0xf2 ? 8 : 16;
+		break;
+	case 0x28: case 0x29:	/* MOVAPS MOVAPD */
+		if (mp != 0 && mp != 0x66)
+			return false;
+		load = op == 0x28;
+		aligned = true;
+		break;
+	case 0x2b:		/* MOVNTPS MOVNTPD */
+		if (mp != 0 && mp != 0x66)
+			return false;
+		aligned = true;
+		break;
+	case 0x6f: case 0x7f:	/* MOVDQA MOVDQU */
+		if (mp != 0x66 && mp != 0xf3)
+			return false;
+		load = op == 0x6f;
+		aligned = mp == 0x66;
+		break;
+	case 0xe7:		/* MOVNTDQ */
+		if (mp != 0x66)
+			return false;
+		aligned = true;
+		break;
+	case 0x6e:		/* MOVD/MOVQ xmm, r/m32/64 */
+		if (mp != 0x66)
+			return false;
+		load = true;
+		size = in->rex_w ? 8 : 4;
+		break;
+	case 0x7e:		/* 66: MOVD/MOVQ r/m32/64, xmm; F3: MOVQ xmm, m64 */
+		if (mp == 0x66)
+			size = in->rex_w ? 8 : 4;
+		else if (mp == 0xf3)
+			load = true, size = 8;
+		else
+			return false;
+		break;
+	case 0xd6:		/* MOVQ m64, xmm */
+		if (mp != 0x66)
+			return false;
+		size = 8;
+		break;
+	default:
+		return false;
+	}
+	in->op = load ? EMU_OP_SSE_LOAD : EMU_OP_SSE_STORE;
+	in->op_bytes = (uint8_t)size;
+	in->aligned = aligned;
+	d->has_modrm = true;
+	return true;
+}
+
+static bool is_sse(const struct emu_insn *in)
+{
+	return in->op == EMU_OP_SSE_LOAD || in->op == EMU_OP_SSE_STORE;
+}
+
 static bool classify_two_byte(struct decoder *d)
 {
 	struct emu_insn *in = &d->e->insn;
 	uint8_t op = d->opcode;
 
+	if (classify_sse(d))
+		return true;
 	d->has_modrm = true;
 	switch (op) {
 	case 0xa3: case 0xab: case 0xb3: case 0xbb:
@@ -445,6 +531,8 @@ enum emu_result emu_decode(struct emu *e)
 	}
 	if (!known)
 		return emu_unhandled(e, "opcode not emulated");
+	if (is_sse(in) && (!e->ops->xmm_read || !e->ops->xmm_write))
+		return emu_unhandled(e, "SSE instruction, and no XMM register callbacks");
 	in->sreg = EMU_DS;
 	if (d.has_modrm) {
 		r = decode_modrm(&d);
@@ -466,6 +554,15 @@ enum emu_result emu_decode(struct emu *e)
 	if (d.seg_override >= 0)
 		in->sreg = (uint8_t)d.seg_override;
 	in->rep = d.rep_prefix && (in->op == EMU_OP_MOVS || in->op == EMU_OP_STOS ||
-				   in->op == EMU_OP_LODS);
+				   in->op == EMU_OP_LODS || in->op == EMU_OP_CMPS ||
+				   in->op == EMU_OP_SCAS);
+	in->repne = in->rep && d.rep_prefix == 0xf2;
+	if (is_sse(in)) {
+		/* After the whole instruction is fetched (fetch faults come first), before any data access. */
+		if ((e->st.cr0 & EMU_CR0_EM) || !(e->st.cr4 & EMU_CR4_OSFXSR))
+			return emu_fault(e, EMU_VEC_UD, false, 0);
+		if (e->st.cr0 & EMU_CR0_TS)
+			return emu_fault(e, EMU_VEC_NM, false, 0);
+	}
 	return EMU_OK;
 }

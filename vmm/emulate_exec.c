@@ -236,57 +236,103 @@ static enum emu_result exec_bit(struct emu *e)
 }
 
 /*
- * MOVS, STOS, LODS: one element at DS:rSI (overridable) and/or ES:rDI, the
- * index registers and the REP count taken at the address size, the index
- * registers stepping by the element size in the direction of DF.
+ * MOVS, STOS, LODS, CMPS, SCAS: one element at DS:rSI (overridable) and/or
+ * ES:rDI, the index registers and the REP count taken at the address size,
+ * the index registers stepping by the element size in the direction of DF.
+ * CMPS sets the flags of [rSI] - [rDI], SCAS those of rAX - [rDI]; under
+ * REPE (F3) they stop early when ZF = 0, under REPNE (F2) when ZF = 1.
  */
 static enum emu_result exec_string(struct emu *e, bool *finished)
 {
 	const struct emu_insn *in = &e->insn;
+	enum emu_op op = in->op;
 	unsigned size = in->op_bytes;
 	uint64_t amask = emu_size_mask(in->addr_bytes);
 	uint64_t count = e->st.gpr[EMU_RCX] & amask;
 	uint64_t si = e->st.gpr[EMU_RSI] & amask;
 	uint64_t di = e->st.gpr[EMU_RDI] & amask;
 	uint64_t step = e->st.rflags & EMU_RFLAGS_DF ? 0 - (uint64_t)size : size;
-	uint64_t v = 0;
+	bool uses_si = op == EMU_OP_MOVS || op == EMU_OP_LODS || op == EMU_OP_CMPS;
+	bool uses_di = op != EMU_OP_LODS;
+	bool compares = op == EMU_OP_CMPS || op == EMU_OP_SCAS;
+	uint64_t v = 0, d = 0;
 	enum emu_result r = EMU_OK;
 
 	*finished = true;
 	if (in->rep && count == 0) {
 		/*
-		 * Intel CPUs write RCX, and the destination index of MOVS and STOS
-		 * and the source index of MOVS, even when nothing repeats: with a
-		 * 32-bit address size their upper halves clear (LODS keeps RSI).
-		 * Measured on the host CPU by the differential test; other CPUs
-		 * may leave them, which the test accepts.
+		 * Intel CPUs write RCX, and the index registers the instruction
+		 * steps, even when nothing repeats: with a 32-bit address size
+		 * their upper halves clear (LODS keeps RSI; measured for MOVS,
+		 * STOS and LODS by the differential test, CMPS and SCAS follow
+		 * the same rule).  Other CPUs may leave them, which the test
+		 * accepts.
 		 */
 		if (in->addr_bytes == 4) {
 			emu_reg_write(e, EMU_RCX, 4, 0);
-			if (in->op == EMU_OP_MOVS)
+			if (op == EMU_OP_MOVS || op == EMU_OP_CMPS)
 				emu_reg_write(e, EMU_RSI, 4, si);
-			if (in->op != EMU_OP_LODS)
+			if (uses_di)
 				emu_reg_write(e, EMU_RDI, 4, di);
 		}
 		return EMU_OK;
 	}
-	if (in->op != EMU_OP_STOS)
+	if (uses_si)
 		r = read_value(e, in->sreg, si, size, &v);
-	if (r == EMU_OK && in->op != EMU_OP_LODS)
+	if (r == EMU_OK && compares)
+		r = read_value(e, EMU_ES, di, size, &d);
+	if (r == EMU_OK && (op == EMU_OP_MOVS || op == EMU_OP_STOS))
 		r = write_value(e, EMU_ES, di, size,
-				in->op == EMU_OP_STOS ? emu_reg_read(e, EMU_RAX, size) : v);
+				op == EMU_OP_STOS ? emu_reg_read(e, EMU_RAX, size) : v);
 	if (r != EMU_OK)
 		return r;
-	if (in->op == EMU_OP_LODS)
+	if (op == EMU_OP_LODS)
 		emu_reg_write(e, EMU_RAX, size, v);
-	if (in->op != EMU_OP_STOS)
+	if (op == EMU_OP_CMPS)
+		emu_alu(EMU_ALU_CMP, v, d, size, &e->st.rflags);
+	if (op == EMU_OP_SCAS)
+		emu_alu(EMU_ALU_CMP, emu_reg_read(e, EMU_RAX, size), d, size, &e->st.rflags);
+	if (uses_si)
 		emu_reg_write(e, EMU_RSI, in->addr_bytes, si + step);
-	if (in->op != EMU_OP_LODS)
+	if (uses_di)
 		emu_reg_write(e, EMU_RDI, in->addr_bytes, di + step);
 	if (in->rep) {
+		bool zf = e->st.rflags & EMU_RFLAGS_ZF;
+
 		emu_reg_write(e, EMU_RCX, in->addr_bytes, count - 1);
-		*finished = count == 1;
+		*finished = count == 1 || (compares && zf == in->repne);
 	}
+	return EMU_OK;
+}
+
+/*
+ * SSE moves.  The alignment check of the aligned forms is on the linear
+ * address, after the segment checks (as for CMPXCHG16B).  A store reads
+ * the register before the write; a load writes the register last, after
+ * its read succeeded, so a fault leaves the XMM registers as they were.
+ */
+static enum emu_result exec_sse(struct emu *e)
+{
+	const struct emu_insn *in = &e->insn;
+	uint8_t buf[16] = { 0 };
+	uint64_t la;
+	enum emu_result r;
+
+	if (in->aligned) {
+		r = emu_linearize(e, in->sreg, in->ea, 16, in->op == EMU_OP_SSE_STORE, &la);
+		if (r != EMU_OK)
+			return r;
+		if (la & 15)
+			return emu_fault(e, EMU_VEC_GP, true, 0);
+	}
+	if (in->op == EMU_OP_SSE_STORE) {
+		e->ops->xmm_read(e->ctx, in->reg, buf);
+		return emu_write(e, in->sreg, in->ea, buf, in->op_bytes);
+	}
+	r = emu_read(e, in->sreg, in->ea, buf, in->op_bytes);
+	if (r != EMU_OK)
+		return r;
+	e->ops->xmm_write(e->ctx, in->reg, buf);
 	return EMU_OK;
 }
 
@@ -319,7 +365,12 @@ enum emu_result emu_execute(struct emu *e, bool *finished)
 	case EMU_OP_MOVS:
 	case EMU_OP_STOS:
 	case EMU_OP_LODS:
+	case EMU_OP_CMPS:
+	case EMU_OP_SCAS:
 		return exec_string(e, finished);
+	case EMU_OP_SSE_LOAD:
+	case EMU_OP_SSE_STORE:
+		return exec_sse(e);
 	}
 	return emu_unhandled(e, "opcode not emulated");
 }

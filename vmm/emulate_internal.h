@@ -27,6 +27,10 @@ enum emu_op {
 	EMU_OP_MOVS,
 	EMU_OP_STOS,
 	EMU_OP_LODS,
+	EMU_OP_CMPS,		/* flags of DS:rSI - ES:rDI */
+	EMU_OP_SCAS,		/* flags of rAX - ES:rDI */
+	EMU_OP_SSE_LOAD,	/* xmm[reg] = mem of op_bytes, zero-extended to 16 bytes */
+	EMU_OP_SSE_STORE,	/* mem = the low op_bytes of xmm[reg] */
 };
 
 /* The eight classic ALU operations, numbered as in opcode bits 5:3 and group 1's ModRM.reg. */
@@ -41,7 +45,7 @@ enum emu_bit_op { EMU_BIT_TEST, EMU_BIT_SET, EMU_BIT_RESET, EMU_BIT_COMPLEMENT }
 struct emu_insn {
 	enum emu_op op;
 	uint8_t alu;		/* EMU_OP_ALU, EMU_OP_BIT: the operation */
-	uint8_t op_bytes;	/* operand size: 1, 2, 4, 8, or 16 for CMPXCHG16B */
+	uint8_t op_bytes;	/* operand size: 1, 2, 4, 8, or 16 for CMPXCHG16B and SSE moves */
 	uint8_t src_bytes;	/* MOVZX/MOVSX: size of the memory operand */
 	uint8_t addr_bytes;	/* address size: 2, 4 or 8 */
 	uint8_t reg;		/* ModRM.reg with REX.R: the register operand */
@@ -50,6 +54,8 @@ struct emu_insn {
 	bool rex_w;
 	bool lock;
 	bool rep;		/* F2 or F3 on a string instruction */
+	bool repne;		/* ...and it was F2: CMPS/SCAS stop on ZF = 1 rather than ZF = 0 */
+	bool aligned;		/* SSE: the memory operand must be 16-byte aligned (#GP(0)) */
 	bool mem_is_dest;	/* EMU_OP_ALU: r/m is the destination */
 	bool has_imm;		/* the source operand is imm rather than reg */
 	uint64_t imm;		/* sign-extended to 64 bits */

@@ -224,6 +224,70 @@ static void read_segment(void *ctx, unsigned sreg, struct emu_segment *seg)
 	seg->usable = !(ar & SEG_AR_UNUSABLE);
 }
 
+/*
+ * The guest's XMM registers for the SSE moves.  They are still live in the
+ * CPU during the exit: a VM exit does not touch them, and the VMM never
+ * uses SSE itself (VMM_CFLAGS has -mgeneral-regs-only -mno-mmx -mno-sse
+ * -mno-sse2, and nothing in the VMM saves or switches FPU state), so no
+ * code between the exit and here has changed them.  vmx.c turns VMX on
+ * with CR4.OSFXSR set and CR0.TS/EM clear, so MOVDQU works; should either
+ * ever differ, it is lifted around the one instruction and put back.  The
+ * emulator only calls these after its own checks of the guest's CR0/CR4.
+ */
+#define XMM_CASE(n, insn) \
+	case n: __asm__ volatile(insn : : "r"(buf) : "memory"); break
+
+static void xmm_access(unsigned n, uint8_t *buf, bool write)
+{
+	uint64_t cr0 = read_cr0(), cr4 = read_cr4();
+
+	if (!(cr4 & CR4_OSFXSR))
+		write_cr4(cr4 | CR4_OSFXSR);
+	if (cr0 & (CR0_TS | CR0_EM))
+		write_cr0(cr0 & ~(CR0_TS | CR0_EM));
+	if (write) {
+		switch (n & 15) {
+		XMM_CASE(0, "movdqu (%0), %%xmm0");   XMM_CASE(1, "movdqu (%0), %%xmm1");
+		XMM_CASE(2, "movdqu (%0), %%xmm2");   XMM_CASE(3, "movdqu (%0), %%xmm3");
+		XMM_CASE(4, "movdqu (%0), %%xmm4");   XMM_CASE(5, "movdqu (%0), %%xmm5");
+		XMM_CASE(6, "movdqu (%0), %%xmm6");   XMM_CASE(7, "movdqu (%0), %%xmm7");
+		XMM_CASE(8, "movdqu (%0), %%xmm8");   XMM_CASE(9, "movdqu (%0), %%xmm9");
+		XMM_CASE(10, "movdqu (%0), %%xmm10"); XMM_CASE(11, "movdqu (%0), %%xmm11");
+		XMM_CASE(12, "movdqu (%0), %%xmm12"); XMM_CASE(13, "movdqu (%0), %%xmm13");
+		XMM_CASE(14, "movdqu (%0), %%xmm14"); XMM_CASE(15, "movdqu (%0), %%xmm15");
+		}
+	} else {
+		switch (n & 15) {
+		XMM_CASE(0, "movdqu %%xmm0, (%0)");   XMM_CASE(1, "movdqu %%xmm1, (%0)");
+		XMM_CASE(2, "movdqu %%xmm2, (%0)");   XMM_CASE(3, "movdqu %%xmm3, (%0)");
+		XMM_CASE(4, "movdqu %%xmm4, (%0)");   XMM_CASE(5, "movdqu %%xmm5, (%0)");
+		XMM_CASE(6, "movdqu %%xmm6, (%0)");   XMM_CASE(7, "movdqu %%xmm7, (%0)");
+		XMM_CASE(8, "movdqu %%xmm8, (%0)");   XMM_CASE(9, "movdqu %%xmm9, (%0)");
+		XMM_CASE(10, "movdqu %%xmm10, (%0)"); XMM_CASE(11, "movdqu %%xmm11, (%0)");
+		XMM_CASE(12, "movdqu %%xmm12, (%0)"); XMM_CASE(13, "movdqu %%xmm13, (%0)");
+		XMM_CASE(14, "movdqu %%xmm14, (%0)"); XMM_CASE(15, "movdqu %%xmm15, (%0)");
+		}
+	}
+	if (cr0 & (CR0_TS | CR0_EM))
+		write_cr0(cr0);
+	if (!(cr4 & CR4_OSFXSR))
+		write_cr4(cr4);
+}
+
+#undef XMM_CASE
+
+static void emu_xmm_read(void *ctx, unsigned n, uint8_t value[16])
+{
+	(void)ctx;
+	xmm_access(n, value, false);
+}
+
+static void emu_xmm_write(void *ctx, unsigned n, const uint8_t value[16])
+{
+	(void)ctx;
+	xmm_access(n, (uint8_t *)value, true);	/* only read through */
+}
+
 static void read_emu_state(struct vcpu *v, struct emu_state *s)
 {
 	uint32_t cs_ar = (uint32_t)vmread(VMCS_GUEST_CS_AR);
@@ -233,13 +297,19 @@ static void read_emu_state(struct vcpu *v, struct emu_state *s)
 		s->gpr[i] = vcpu_gpr(v, i);
 	s->rip = vmread(VMCS_GUEST_RIP);
 	s->rflags = vmread(VMCS_GUEST_RFLAGS);
-	s->mode = emu_mode_of(vcpu_cr0(v) & CR0_PE, s->rflags & RFLAGS_VM, vcpu_long_mode_active(v),
+	/* The guest's own view of CR0 and CR4 (the read shadows where intercepted): EM, TS, OSFXSR. */
+	s->cr0 = vcpu_cr0(v);
+	s->cr4 = vcpu_cr4(v);
+	s->mode = emu_mode_of(s->cr0 & CR0_PE, s->rflags & RFLAGS_VM, vcpu_long_mode_active(v),
 			      cs_ar & SEG_AR_LONG, cs_ar & SEG_AR_DB);
 	s->cpl = vcpu_cpl();
 }
 
 /* Segments are read from the VMCS when the emulator asks (read_segment). */
-static const struct emu_ops vcpu_emu_ops = { emu_fetch, emu_read, emu_write, read_segment };
+static const struct emu_ops vcpu_emu_ops = {
+	.fetch = emu_fetch, .read = emu_read, .write = emu_write, .segment = read_segment,
+	.xmm_read = emu_xmm_read, .xmm_write = emu_xmm_write,
+};
 
 /* Only what the instruction changed goes back (RSP lives in the VMCS: a VMWRITE each). */
 static void write_emu_state(struct vcpu *v, const struct emu_state *s, const uint64_t *gpr_before,

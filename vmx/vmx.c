@@ -68,7 +68,12 @@ static void require_vmx_in_feature_control(void)
 /* SDM 23.8: in VMX operation CR0 and CR4 must match IA32_VMX_CR{0,4}_FIXED{0,1}. */
 static void apply_vmx_fixed_bits(void)
 {
-	uint64_t cr0 = read_cr0(), cr4 = read_cr4() | CR4_VMXE;
+	/*
+	 * OSFXSR with EM and TS clear: the emulator reaches the guest's XMM
+	 * registers with MOVDQU (vmx/exit_mmio.c); every x86-64 CPU has FXSR,
+	 * and the VMM itself is built without SSE.
+	 */
+	uint64_t cr0 = read_cr0() & ~(CR0_EM | CR0_TS), cr4 = read_cr4() | CR4_VMXE | CR4_OSFXSR;
 	uint64_t want_cr0 = (cr0 | rdmsr(MSR_IA32_VMX_CR0_FIXED0)) & rdmsr(MSR_IA32_VMX_CR0_FIXED1);
 	uint64_t want_cr4 = (cr4 | rdmsr(MSR_IA32_VMX_CR4_FIXED0)) & rdmsr(MSR_IA32_VMX_CR4_FIXED1);
 

@@ -11,10 +11,12 @@
  * Input layout (bytes past the end of the input read as 0, so every input is
  * usable; the instruction bytes come first so that short inputs reach the
  * decoder):
- *   [0]      bits 1:0 mode, 3:2 CPL, 4 sane segments (see make_segment), 5 shaped RIP
+ *   [0]      bits 1:0 mode, 3:2 CPL, 4 sane segments (see make_segment), 5 shaped RIP,
+ *            7:6 the SSE controls: 0 CR4.OSFXSR, 1 and CR0.EM, 2 and CR0.TS, 3 none
  *   [1..2]   bit i set makes gpr[i] shaped (see shaped())
  *   [3..6]   fault plan: nibble k is the answer to the k-th callback call
- *   [7..8]   #PF error code the callbacks report
+ *   [7..8]   #PF error code the callbacks report (bits 14:0); bit 15 drops the XMM callbacks
+ *   (XMM register n starts as 16 bytes of the memory from offset 4n)
  *   then     15 instruction bytes, RIP, RFLAGS, 16 GPRs, 6 segments, memory
  */
 #define NR_PLANNED	8	/* callback calls with a planned answer; later ones succeed */
@@ -75,6 +77,9 @@ struct fuzz_ctx {
 	unsigned failed_call;		/* its index among the calls */
 	bool fetch_faulted;		/* it was a fetch that raised #PF... */
 	uint64_t fault_off;		/* ...at this byte of the instruction */
+	bool align16;			/* the opcode's 16-byte accesses must be aligned */
+	uint8_t xmm[16][16];
+	unsigned xmm_reads, xmm_writes;
 };
 
 #define CHECK(cond, ...)							\
@@ -143,7 +148,7 @@ static enum emu_result answer(struct fuzz_ctx *c, uint64_t la, void *buf, unsign
 	}
 	c->failure = EMU_EXCEPTION;
 	c->injected = (struct emu_exception){
-		.vector = EMU_VEC_PF, .has_error = true, .error_code = c->pf_error,
+		.vector = EMU_VEC_PF, .has_error = true, .error_code = c->pf_error & 0x7fffu,
 		.cr2 = a == 12 || !((la ^ (la + len - 1)) & ~0xfffull) ? la : (la + len - 1) & ~0xfffull,
 	};
 	*exc = c->injected;
@@ -197,8 +202,9 @@ static enum emu_result fuzz_read(void *ctx, uint64_t linear, void *buf, unsigned
 
 	check_request(c, "read", linear, len, user);
 	CHECK(c->writes == 0, "read at %#llx after the write", (unsigned long long)linear);
-	/* Only CMPXCHG16B accesses 16 bytes, and it must be aligned (#GP otherwise). */
-	CHECK(len != 16 || !(linear & 15), "misaligned 16-byte read at %#llx",
+	CHECK(!c->xmm_writes, "read after an XMM register write");
+	/* CMPXCHG16B and the aligned SSE moves must be aligned (#GP otherwise). */
+	CHECK(len != 16 || !c->align16 || !(linear & 15), "misaligned 16-byte read at %#llx",
 	      (unsigned long long)linear);
 	c->data_accessed = true;
 	r = answer(c, linear, buf, len, exc);
@@ -218,7 +224,8 @@ static enum emu_result fuzz_write(void *ctx, uint64_t linear, const void *buf, u
 
 	check_request(c, "write", linear, len, user);
 	CHECK(c->writes == 0, "second write, at %#llx", (unsigned long long)linear);
-	CHECK(len != 16 || !(linear & 15), "misaligned 16-byte write at %#llx",
+	CHECK(!c->xmm_writes, "write after an XMM register write");
+	CHECK(len != 16 || !c->align16 || !(linear & 15), "misaligned 16-byte write at %#llx",
 	      (unsigned long long)linear);
 	c->data_accessed = true;
 	c->writes++;
@@ -229,7 +236,42 @@ static enum emu_result fuzz_write(void *ctx, uint64_t linear, const void *buf, u
 	return r;
 }
 
+/* XMM registers: 0-15 in 64-bit mode, 0-7 elsewhere; each read and written at most once, the write last. */
+static void check_xmm(struct fuzz_ctx *c, const char *kind, unsigned n)
+{
+	CHECK(!c->failed, "XMM %s after a callback answered %d", kind, c->failure);
+	CHECK(n < (c->mode == EMU_MODE_LONG64 ? 16u : 8u), "XMM %s of register %u", kind, n);
+	CHECK(!c->xmm_writes, "XMM %s after an XMM write", kind);
+}
+
+static void fuzz_xmm_read(void *ctx, unsigned n, uint8_t value[16])
+{
+	struct fuzz_ctx *c = ctx;
+
+	check_xmm(c, "read", n);
+	CHECK(!c->xmm_reads, "second XMM read");
+	c->xmm_reads++;
+	memcpy(value, c->xmm[n], 16);
+}
+
+static void fuzz_xmm_write(void *ctx, unsigned n, const uint8_t value[16])
+{
+	struct fuzz_ctx *c = ctx;
+
+	check_xmm(c, "write", n);
+	c->xmm_writes++;
+	memcpy(c->xmm[n], value, 16);
+}
+
 static const struct emu_ops fuzz_ops = {
+	.fetch = fuzz_fetch,
+	.read = fuzz_read,
+	.write = fuzz_write,
+	.xmm_read = fuzz_xmm_read,
+	.xmm_write = fuzz_xmm_write,
+};
+
+static const struct emu_ops fuzz_ops_no_xmm = {
 	.fetch = fuzz_fetch,
 	.read = fuzz_read,
 	.write = fuzz_write,
@@ -273,15 +315,15 @@ static void make_segment(struct reader *rd, struct emu_segment *seg, unsigned sr
 		seg->limit = mode == EMU_MODE_REAL ? 0xffff : 0xffffffff;
 }
 
-/* Skips the prefixes of the fetched instruction; returns the opcode's index and whether F2/F3 was seen. */
-static unsigned opcode_index(const struct emu_outcome *out, enum emu_mode mode, bool *rep,
-			     bool *addrsize)
+/* Skips the prefixes of the instruction bytes; returns the opcode's index and whether F2/F3 was seen. */
+static unsigned opcode_index_of(const uint8_t *insn, unsigned len, enum emu_mode mode, bool *rep,
+				bool *addrsize)
 {
 	unsigned i;
 
 	*rep = *addrsize = false;
-	for (i = 0; i < out->insn_len; i++) {
-		uint8_t b = out->insn[i];
+	for (i = 0; i < len; i++) {
+		uint8_t b = insn[i];
 
 		if (b == 0xf2 || b == 0xf3)
 			*rep = true;
@@ -295,8 +337,34 @@ static unsigned opcode_index(const struct emu_outcome *out, enum emu_mode mode, 
 	return i;
 }
 
+static unsigned opcode_index(const struct emu_outcome *out, enum emu_mode mode, bool *rep,
+			     bool *addrsize)
+{
+	return opcode_index_of(out->insn, out->insn_len, mode, rep, addrsize);
+}
+
 /*
- * RIP did not move: only a REP MOVS/STOS/LODS with iterations left may do
+ * Whether a 16-byte access of this instruction must be aligned: CMPXCHG16B,
+ * MOVAPS/PD, MOVNTPS/PD (no F2/F3: with them the opcode is another), and
+ * with 66 and no F3 MOVDQA, MOVNTDQ (what the emulator accepts as such).
+ */
+static bool needs_align16(const uint8_t *insn, enum emu_mode mode)
+{
+	bool rep, addrsize;
+	unsigned i = opcode_index_of(insn, EMU_MAX_INSN_LEN, mode, &rep, &addrsize);
+	uint8_t op;
+
+	if (i + 1 >= EMU_MAX_INSN_LEN || insn[i] != 0x0f)
+		return false;
+	op = insn[i + 1];
+	if (op == 0xc7)
+		return true;
+	return !rep && (op == 0x28 || op == 0x29 || op == 0x2b || op == 0xe7 || op == 0x6f ||
+			op == 0x7f);
+}
+
+/*
+ * RIP did not move: only a REP MOVS/STOS/LODS/CMPS/SCAS with iterations left may do
  * that, after one iteration (the count at the address size, above 1 before,
  * one less now), with RF set so that re-executing it skips its own
  * instruction breakpoint.
@@ -311,7 +379,8 @@ static void check_unfinished_rep(const struct emu_state *before, const struct em
 	uint64_t amask, count;
 
 	CHECK(rep && (op == 0xa4 || op == 0xa5 || op == 0xaa || op == 0xab || op == 0xac ||
-		      op == 0xad) && out->insn_len == i + 1,
+		      op == 0xad || op == 0xa6 || op == 0xa7 || op == 0xae || op == 0xaf) &&
+	      out->insn_len == i + 1,
 	      "RIP unchanged after a %u-byte instruction that is no REP string op", out->insn_len);
 	if (before->mode == EMU_MODE_LONG64)
 		abytes = addrsize ? 4 : 8;
@@ -338,9 +407,13 @@ static void check_result(const struct fuzz_ctx *c, enum emu_result r,
 		CHECK(!memcmp(before, after, sizeof(*before)), "state changed on result %d", r);
 		/* The write comes last: a failure after a successful write would leave memory changed. */
 		CHECK(!c->writes || c->failed, "result %d after a successful write", r);
+		CHECK(!c->xmm_writes, "result %d after an XMM register write", r);
 	}
+	CHECK(c->xmm_writes <= 1, "%u XMM writes", c->xmm_writes);
 	if (c->failed)
 		CHECK(r == c->failure, "callback answered %d, emulator returned %d", c->failure, r);
+	CHECK(!(c->pf_error & 0x8000) || (!c->xmm_reads && !c->xmm_writes),
+	      "XMM callbacks used although absent");
 	switch (r) {
 	case EMU_OK: {
 		uint64_t amask = before->mode == EMU_MODE_LONG64 ? ~0ull : 0xffffffffull;
@@ -348,8 +421,14 @@ static void check_result(const struct fuzz_ctx *c, enum emu_result r,
 
 		CHECK(out->insn_len >= 1, "EMU_OK with insn_len 0");
 		CHECK(after->mode == before->mode && after->cpl == before->cpl &&
+		      after->cr0 == before->cr0 && after->cr4 == before->cr4 &&
 		      !memcmp(after->seg, before->seg, sizeof(after->seg)),
-		      "EMU_OK changed the mode, CPL or segments");
+		      "EMU_OK changed the mode, CPL, control registers or segments");
+		/* The XMM registers are touched only with the SSE controls allowing it. */
+		CHECK((!c->xmm_reads && !c->xmm_writes) ||
+		      (!(before->cr0 & (EMU_CR0_EM | EMU_CR0_TS)) && (before->cr4 & EMU_CR4_OSFXSR)),
+		      "XMM access with CR0 %#llx CR4 %#llx", (unsigned long long)before->cr0,
+		      (unsigned long long)before->cr4);
 		CHECK(!(changed & ~(EMU_RFLAGS_ARITH | EMU_RFLAGS_RF)),
 		      "RFLAGS bits %#llx changed", (unsigned long long)changed);
 		if (after->rip == before->rip) {
@@ -366,8 +445,11 @@ static void check_result(const struct fuzz_ctx *c, enum emu_result r,
 		if (c->failed) {
 			CHECK(!memcmp(&out->exc, &c->injected, sizeof(out->exc)),
 			      "the callback's #PF was not passed up unchanged");
-		} else if (out->exc.vector == EMU_VEC_UD) {
-			CHECK(!out->exc.has_error, "#UD with an error code");
+		} else if (out->exc.vector == EMU_VEC_UD || out->exc.vector == EMU_VEC_NM) {
+			CHECK(!out->exc.has_error, "#UD/#NM with an error code");
+			CHECK(!c->data_accessed && !c->xmm_reads, "#UD/#NM after a data access");
+			CHECK(out->exc.vector == EMU_VEC_UD || (before->cr0 & EMU_CR0_TS),
+			      "#NM with CR0.TS clear");
 		} else {
 			CHECK(out->exc.vector == EMU_VEC_GP || out->exc.vector == EMU_VEC_SS,
 			      "the emulator raised vector %u", out->exc.vector);
@@ -397,7 +479,7 @@ static void run(const struct fuzz_ctx *init, const struct emu_state *before, int
 		c->plan[succeed_call] = 0;
 	memcpy(&s, before, sizeof(s));
 	memset(out, 0x5a, sizeof(*out));
-	*r = emulate_instruction(&s, &fuzz_ops, c, out);
+	*r = emulate_instruction(&s, c->pf_error & 0x8000 ? &fuzz_ops_no_xmm : &fuzz_ops, c, out);
 	check_result(c, *r, before, &s, out);
 }
 
@@ -444,6 +526,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		init->mem[i] = (uint8_t)take(&rd, 1);
 	CHECK(rd.pos == INPUT_BYTES, "the layout took %zu bytes", rd.pos);
 
+	switch (config >> 6) {
+	case 0: s.cr4 = EMU_CR4_OSFXSR; break;
+	case 1: s.cr4 = EMU_CR4_OSFXSR; s.cr0 = EMU_CR0_EM; break;
+	case 2: s.cr4 = EMU_CR4_OSFXSR; s.cr0 = EMU_CR0_TS; break;
+	default: break;
+	}
+	for (i = 0; i < 16; i++)
+		for (unsigned k = 0; k < 16; k++)
+			init->xmm[i][k] = init->mem[(4 * i + k) % MEM_SIZE];
+	init->align16 = needs_align16(init->code, s.mode);
 	init->mode = s.mode;
 	init->user = s.cpl == 3;
 	init->rip = s.rip;

@@ -30,6 +30,7 @@ struct host_mem {
 	uint64_t data;		/* the data area's address, the copy's linear base */
 	uint8_t *copy;
 	unsigned stray;		/* accesses outside both: generator or emulator bugs */
+	uint8_t xmm[16][16];	/* the emulator's XMM registers */
 };
 
 static bool inside(uint64_t base, uint64_t size, uint64_t la, unsigned len)
@@ -80,8 +81,23 @@ static enum emu_result host_write(void *ctx, uint64_t la, const void *buf, unsig
 	return EMU_OK;
 }
 
+static void host_xmm_read(void *ctx, unsigned n, uint8_t value[16])
+{
+	struct host_mem *h = ctx;
+
+	memcpy(value, h->xmm[n], 16);
+}
+
+static void host_xmm_write(void *ctx, unsigned n, const uint8_t value[16])
+{
+	struct host_mem *h = ctx;
+
+	memcpy(h->xmm[n], value, 16);
+}
+
 static const struct emu_ops host_ops = {
 	.fetch = host_fetch, .read = host_read, .write = host_write,
+	.xmm_read = host_xmm_read, .xmm_write = host_xmm_write,
 };
 
 /* The case on the CPU, for the fatal-signal handler: a generator bug would crash the test. */
@@ -184,7 +200,9 @@ static void diff_setup_64(struct diff_run *r)
 	r->env.seg_base[EMU_GS] = r->h.data - 0x10000;
 	assert_int_equal(syscall(SYS_arch_prctl, ARCH_GET_FS, &r->env.seg_base[EMU_FS]), 0);
 	assert_int_equal(syscall(SYS_arch_prctl, ARCH_SET_GS, r->env.seg_base[EMU_GS]), 0);
-	r->entry = (struct emu_state){ .mode = EMU_MODE_LONG64, .rip = r->h.code, .cpl = 3 };
+	r->entry = (struct emu_state){
+		.mode = EMU_MODE_LONG64, .rip = r->h.code, .cpl = 3, .cr4 = EMU_CR4_OSFXSR,
+	};
 	/* 64-bit mode ignores these bases and limits: garbage must not matter. */
 	for (i = EMU_ES; i <= EMU_DS; i++)
 		r->entry.seg[i] = (struct emu_segment){ .base = 0xdead0000ull << i, .limit = 0x10 };
@@ -245,6 +263,7 @@ static bool diff_setup_legacy(struct diff_run *r)
 		};
 	}
 	r->entry.cpl = 3;
+	r->entry.cr4 = EMU_CR4_OSFXSR;	/* as Linux runs the host */
 	native_write_legacy_trampoline(r->code + LEGACY_TRAMPOLINE);
 	r->gpr_mask = 0xffffffffull;
 	return true;
@@ -264,6 +283,7 @@ static void place_code(struct diff_run *r, const struct gen_case *c)
 static void run_native(struct diff_run *r, const struct gen_case *c, struct native_regs *cpu)
 {
 	memcpy(cpu->gpr, c->gpr, sizeof(cpu->gpr));
+	memcpy(cpu->xmm, c->xmm, sizeof(cpu->xmm));
 	cpu->rflags = c->rflags;
 	native_case = c;
 	native_case_legacy = r->mode != GEN_MODE_64;
@@ -284,6 +304,7 @@ static bool run_emulator(struct diff_run *r, const struct gen_case *c, struct em
 	*s = r->entry;
 	memcpy(s->gpr, c->gpr, sizeof(s->gpr));
 	s->rflags = c->rflags;
+	memcpy(r->h.xmm, c->xmm, sizeof(r->h.xmm));
 	memcpy(r->h.copy, r->data, GEN_DATA_SIZE);
 	for (calls = 0; calls < 16; calls++) {
 		if (emulate_instruction(s, &host_ops, &r->h, out) != EMU_OK)
@@ -302,7 +323,8 @@ static bool run_emulator(struct diff_run *r, const struct gen_case *c, struct em
  */
 static bool model_specific_upper_half(const struct gen_case *c, unsigned i, uint64_t emulator, uint64_t cpu)
 {
-	bool string = !strcmp(c->name, "movs") || !strcmp(c->name, "stos") || !strcmp(c->name, "lods");
+	bool string = !strcmp(c->name, "movs") || !strcmp(c->name, "stos") || !strcmp(c->name, "lods") ||
+		      !strcmp(c->name, "cmps") || !strcmp(c->name, "scas");
 	uint64_t before = c->gpr[i];
 
 	if (!string || (i != 1 && i != 6 && i != 7) || (uint32_t)c->gpr[1] != 0)
@@ -341,6 +363,20 @@ static void compare_case(const struct diff_run *r, const struct gen_case *c,
 		printf("    rflags: emulator %#lx cpu %#lx (before %#lx)\n", (unsigned long)s->rflags,
 		       (unsigned long)cpu->rflags, (unsigned long)c->rflags);
 		bad = true;
+	}
+	for (i = 0; i < 16; i++) {
+		if (memcmp(r->h.xmm[i], cpu->xmm[i], 16)) {
+			uint64_t e[2], n[2];
+
+			memcpy(e, r->h.xmm[i], 16);
+			memcpy(n, cpu->xmm[i], 16);
+			if (!bad)
+				print_case("mismatch", c);
+			printf("    xmm%u: emulator %016lx%016lx cpu %016lx%016lx\n", i,
+			       (unsigned long)e[1], (unsigned long)e[0], (unsigned long)n[1],
+			       (unsigned long)n[0]);
+			bad = true;
+		}
 	}
 	if (s->rip != r->entry.rip + c->len) {
 		if (!bad)

@@ -27,6 +27,9 @@ enum gen_kind { K_MODRM, K_MOFFS, K_STRING };
 #define F_WRITES_DST	(1u << 7)	/* string instruction writing ES:rDI */
 #define F_LONG_ONLY	(1u << 8)	/* exists in 64-bit mode only */
 #define F_LEGACY_ONLY	(1u << 9)	/* invalid in 64-bit mode */
+#define F_SSE		(1u << 10)	/* an SSE move: mandatory prefix mp, no 66/F0 of its own */
+#define F_ALIGN16	(1u << 11)	/* the memory operand must be 16-byte aligned */
+#define F_CMP_STRING	(1u << 12)	/* CMPS/SCAS: often make the elements equal */
 
 struct gen_template {
 	const char *name;
@@ -37,9 +40,11 @@ struct gen_template {
 	uint8_t kind;
 	uint16_t flags;
 	uint64_t defined;
+	uint8_t mp;		/* F_SSE: the mandatory prefix, or 0 */
+	uint8_t msize;		/* F_SSE: memory operand bytes; 0: 8 with REX.W, else 4 */
 };
 
-#define MAX_TEMPLATES 160
+#define MAX_TEMPLATES 200
 
 static struct gen_template templates[MAX_TEMPLATES];
 static unsigned ntemplates;
@@ -58,6 +63,16 @@ static void add(const char *name, unsigned opcode, int group, unsigned imm, unsi
 	t->kind = (uint8_t)kind;
 	t->flags = (uint16_t)flags;
 	t->defined = defined;
+}
+
+/* An SSE move: no flags change, so all of them are compared. */
+static void add_sse(const char *name, unsigned mp, unsigned opcode, unsigned msize, bool aligned)
+{
+	struct gen_template *t = &templates[ntemplates];
+
+	add(name, 0x0f00 | opcode, -1, 0, K_MODRM, F_SSE | (aligned ? F_ALIGN16 : 0), ARITH);
+	t->mp = (uint8_t)mp;
+	t->msize = (uint8_t)msize;
 }
 
 /* AND, OR, XOR and TEST leave AF undefined; the bit tests define only CF. */
@@ -129,6 +144,33 @@ static void build_templates(void)
 	add("stos", 0xab, -1, 0, K_STRING, F_WRITES_DST, ARITH);
 	add("lods", 0xac, -1, 0, K_STRING, F_BYTE | F_READS_SRC, ARITH);
 	add("lods", 0xad, -1, 0, K_STRING, F_READS_SRC, ARITH);
+	add("cmps", 0xa6, -1, 0, K_STRING, F_BYTE | F_READS_SRC | F_WRITES_DST | F_CMP_STRING, ARITH);
+	add("cmps", 0xa7, -1, 0, K_STRING, F_READS_SRC | F_WRITES_DST | F_CMP_STRING, ARITH);
+	add("scas", 0xae, -1, 0, K_STRING, F_BYTE | F_WRITES_DST | F_CMP_STRING, ARITH);
+	add("scas", 0xaf, -1, 0, K_STRING, F_WRITES_DST | F_CMP_STRING, ARITH);
+	add_sse("movups", 0, 0x10, 16, false);
+	add_sse("movups", 0, 0x11, 16, false);
+	add_sse("movupd", 0x66, 0x10, 16, false);
+	add_sse("movupd", 0x66, 0x11, 16, false);
+	add_sse("movss", 0xf3, 0x10, 4, false);
+	add_sse("movss", 0xf3, 0x11, 4, false);
+	add_sse("movsd", 0xf2, 0x10, 8, false);
+	add_sse("movsd", 0xf2, 0x11, 8, false);
+	add_sse("movaps", 0, 0x28, 16, true);
+	add_sse("movaps", 0, 0x29, 16, true);
+	add_sse("movapd", 0x66, 0x28, 16, true);
+	add_sse("movapd", 0x66, 0x29, 16, true);
+	add_sse("movntps", 0, 0x2b, 16, true);
+	add_sse("movntpd", 0x66, 0x2b, 16, true);
+	add_sse("movdqa", 0x66, 0x6f, 16, true);
+	add_sse("movdqa", 0x66, 0x7f, 16, true);
+	add_sse("movdqu", 0xf3, 0x6f, 16, false);
+	add_sse("movdqu", 0xf3, 0x7f, 16, false);
+	add_sse("movntdq", 0x66, 0xe7, 16, true);
+	add_sse("movd/q", 0x66, 0x6e, 0, false);
+	add_sse("movd/q", 0x66, 0x7e, 0, false);
+	add_sse("movq", 0xf3, 0x7e, 8, false);
+	add_sse("movq", 0x66, 0xd6, 8, false);
 }
 
 void gen_seed(uint64_t seed)
@@ -236,7 +278,7 @@ static unsigned operand_segment(const struct builder *b, unsigned default_sreg)
 static void emit_prefixes(struct builder *b)
 {
 	static const uint8_t override_byte[6] = { 0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65 };
-	uint8_t legacy[5];
+	uint8_t legacy[6];
 	unsigned n = 0, i;
 
 	if (b->opsize_prefix)
@@ -249,6 +291,8 @@ static void emit_prefixes(struct builder *b)
 		legacy[n++] = 0xf0;
 	if (b->rep)
 		legacy[n++] = b->rep;
+	if (b->t->mp)
+		legacy[n++] = b->t->mp;
 	for (i = n; i > 1; i--) {
 		unsigned j = (unsigned)rng_below(i);
 		uint8_t tmp = legacy[i - 1];
@@ -281,6 +325,8 @@ static void choose_prefixes(struct builder *b)
 	if (b->long_mode && b->override == FS)
 		b->addrsize_prefix = false;	/* the host's FS base lies above 4 GiB */
 	b->lock = (t->flags & F_LOCK) && rng_below(3) == 0;
+	if (t->flags & F_SSE)
+		b->opsize_prefix = false;	/* 66 is a mandatory prefix there */
 	b->rep = t->kind == K_STRING && rng_below(2) ? (rng_below(2) ? 0xf3 : 0xf2) : 0;
 	if (b->long_mode) {
 		b->rex = rng_below(2) ? (uint8_t)(0x40 | rng_below(16)) : 0;
@@ -475,13 +521,16 @@ static bool build_modrm_case(struct builder *b)
 	struct gen_case *c = b->c;
 	unsigned reg = (t->group >= 0 ? (unsigned)t->group : (unsigned)rng_below(8)) |
 		       (b->rex & 4 ? 8 : 0);
-	uint64_t target = pick_target(b->env, t->flags & F_CX16 ? 16 : 1);
+	bool align16 = t->flags & (F_CX16 | F_ALIGN16);
+	uint64_t target = pick_target(b->env, align16 ? 16 : 1);
 	unsigned msize = t->flags & (F_CX8 | F_CX16) ? (b->rex & 8 ? 16 : 8) : b->size;
 	unsigned rip_disp_at = 0;
 	bool ok = b->addr_size == 2 ? build_modrm16(b, reg, &target) :
 		  build_modrm32(b, reg, &target, &rip_disp_at);
 
-	if (!ok || ((t->flags & F_CX16) && (target & 15)))
+	if (t->flags & F_SSE)
+		msize = t->msize ? t->msize : b->rex & 8 ? 8 : 4;
+	if (!ok || (align16 && (target & 15)))
 		return false;
 	emit_immediate(b);
 	if (b->too_long || (rip_disp_at && !patch_rip_relative(b, rip_disp_at, target)))
@@ -542,6 +591,22 @@ static bool build_string_case(struct builder *b)
 	}
 	if (b->rep)
 		c->gpr[RCX] = address_register(b, rng_below(5));
+	if ((t->flags & F_CMP_STRING) && rng_below(2)) {
+		/*
+		 * Equal elements for a few steps either way, so that REPE runs
+		 * on and REPNE stops; now and then one byte differs.
+		 */
+		uint64_t start = dst - 64 - (uint64_t)(uintptr_t)b->env->data;
+		unsigned i;
+
+		if (t->flags & F_READS_SRC)
+			memmove(b->env->data + start, b->env->data + (src - 64 - (uint64_t)(uintptr_t)b->env->data), 128);
+		else
+			for (i = 0; i < 128; i += b->size)
+				store(b->env, dst - 64 + i, c->gpr[RAX], b->size);
+		if (rng_below(2))
+			b->env->data[start + 64 + (int)rng_below(33) - 16] ^= (uint8_t)(1u << rng_below(8));
+	}
 	return true;
 }
 
@@ -566,6 +631,12 @@ static bool try_next(const struct gen_env *env, struct gen_case *c)
 	c->defined_flags = b.t->defined;
 	for (i = 0; i < 16; i++)
 		c->gpr[i] = random_value();
+	for (i = 0; i < 16; i++)
+		for (unsigned k = 0; k < 16; k += 8) {
+			uint64_t v = random_value();
+
+			memcpy(&c->xmm[i][k], &v, 8);
+		}
 	/* IF stays set under POPFQ at CPL 3; AC and TF stay clear. */
 	c->rflags = 0x202 | (rng_next() & (ARITH | DF));
 	choose_prefixes(&b);

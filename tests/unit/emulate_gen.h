@@ -30,6 +30,7 @@ struct gen_case {
 	uint64_t gpr[16];	/* ModRM order */
 	uint64_t rflags;
 	uint64_t defined_flags;	/* the arithmetic flags whose value the SDM defines afterwards */
+	uint8_t xmm[16][16];	/* XMM0-15 before the instruction */
 };
 
 /* Restarts the generator's random sequence (test_rng.h's state is private to each file). */
@@ -39,7 +40,8 @@ void gen_seed(uint64_t seed);
 unsigned gen_template_count(void);
 
 /*
- * A new random case: template, prefixes (66 67 F0, F2/F3 on strings,
+ * A new random case: template, prefixes (66 67 F0, F2/F3 on strings, the
+ * mandatory prefix of SSE moves,
  * segment overrides, in 64-bit mode REX and now and then a REX that a later
  * prefix cancels), addressing form, registers, flags and immediates.  Fills
  * the bytes of env->data around each operand with fresh random values.

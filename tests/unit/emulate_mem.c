@@ -84,7 +84,31 @@ static enum emu_result mem_write(void *ctx, uint64_t linear, const void *buf, un
 	return EMU_OK;
 }
 
+static void xmm_read(void *ctx, unsigned n, uint8_t value[16])
+{
+	struct test_mem *m = ctx;
+
+	memcpy(value, m->xmm[n], 16);
+	m->xmm_reads++;
+}
+
+static void xmm_write(void *ctx, unsigned n, const uint8_t value[16])
+{
+	struct test_mem *m = ctx;
+
+	memcpy(m->xmm[n], value, 16);
+	m->xmm_writes++;
+}
+
 const struct emu_ops test_mem_ops = {
+	.fetch = mem_fetch,
+	.read = mem_read,
+	.write = mem_write,
+	.xmm_read = xmm_read,
+	.xmm_write = xmm_write,
+};
+
+const struct emu_ops test_mem_ops_no_xmm = {
 	.fetch = mem_fetch,
 	.read = mem_read,
 	.write = mem_write,

@@ -33,9 +33,13 @@ struct test_mem {
 	unsigned fetches, reads, writes;
 	uint64_t fetch_end;		/* one past the highest byte fetched */
 	struct test_access last_read, last_write;
+	uint8_t xmm[16][16];		/* the XMM registers behind the xmm callbacks */
+	unsigned xmm_reads, xmm_writes;
 };
 
+/* With the XMM callbacks (test_mem.xmm); test_mem_ops_no_xmm has none. */
 extern const struct emu_ops test_mem_ops;
+extern const struct emu_ops test_mem_ops_no_xmm;
 
 /* A zeroed memory with every page present and writable. */
 struct test_mem *test_mem_new(void);

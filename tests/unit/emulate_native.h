@@ -5,10 +5,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Registers in ModRM order (RSP included: the instruction runs on no stack), then RFLAGS. */
+/*
+ * Registers in ModRM order (RSP included: the instruction runs on no stack),
+ * then RFLAGS, then XMM0-15 (offsets 0, 128, 136: native_run's asm uses them).
+ */
 struct native_regs {
 	uint64_t gpr[16];
 	uint64_t rflags;
+	uint8_t xmm[16][16];
 };
 
 #define NATIVE_RETURN_LEN 14

@@ -117,7 +117,7 @@ static void expect_fault(struct emu_state *s, struct insn i, uint8_t vector, uin
 
 	assert_int_equal(run(s, i, &out), EMU_EXCEPTION);
 	assert_int_equal(out.exc.vector, vector);
-	assert_int_equal(out.exc.has_error, vector != EMU_VEC_UD);
+	assert_int_equal(out.exc.has_error, vector != EMU_VEC_UD && vector != EMU_VEC_NM);
 	assert_int_equal(out.exc.error_code, error_code);
 	assert_same_state(s, &before);
 	assert_int_equal(mem->writes, writes);
@@ -392,7 +392,9 @@ static void test_unhandled(void **state)
 		{ EMU_MODE_LONG64, INSN(0xf7, 0x20) },			/* mul dword [rax] */
 		{ EMU_MODE_LONG64, INSN(0x01, 0xd8) },			/* add eax, ebx */
 		{ EMU_MODE_LONG64, INSN(0x89, 0xd8) },			/* mov eax, ebx */
-		{ EMU_MODE_LONG64, INSN(0x0f, 0x28, 0x00) },		/* movaps xmm0, [rax] */
+		{ EMU_MODE_LONG64, INSN(0x0f, 0x6f, 0x00) },		/* movq mm0, [rax] (MMX) */
+		{ EMU_MODE_LONG64, INSN(0x0f, 0x12, 0x00) },		/* movlps xmm0, [rax] */
+		{ EMU_MODE_LONG64, INSN(0xf3, 0x0f, 0x28, 0x00) },	/* f3 0f 28: undefined */
 		{ EMU_MODE_LONG64, INSN(0x0f, 0x01, 0x38) },		/* invlpg [rax] */
 		{ EMU_MODE_LONG64, INSN(0xc5, 0xf8, 0x28, 0x00) },	/* vmovaps */
 		{ EMU_MODE_LONG64, INSN(0xc6, 0x08, 0x01) },		/* c6 /1: undefined */
@@ -754,6 +756,300 @@ static void test_string_16bit(void **state)
 	expect_write(s, INSN(0x64, 0xa4), 0x20200, 1);
 }
 
+/*
+ * CMPS and SCAS: the flags of the CMP of the two elements, one element per
+ * call; REPE stops after the first difference, REPNE after the first match,
+ * both when the count runs out, RIP kept while they go on.
+ */
+static void test_cmps_scas(void **state)
+{
+	struct emu_state s;
+	struct emu_outcome out;
+	unsigned i;
+
+	(void)state;
+	memcpy(mem->bytes + 0x2000, "abcdXfgh", 8);
+	memcpy(mem->bytes + 0x3000, "abcdefgh", 8);
+
+	/* repe cmpsb with rcx = 8: equal for 4 bytes, stops on the 5th ('X' > 'e' is false: CF set). */
+	s = flat_state(EMU_MODE_LONG64);
+	s.gpr[EMU_RCX] = 8;
+	s.gpr[EMU_RSI] = 0x2000;
+	s.gpr[EMU_RDI] = 0x3000;
+	for (i = 0; i < 5; i++) {
+		assert_int_equal(s.rip, CODE);
+		assert_int_equal(run(&s, INSN(0xf3, 0xa6), &out), EMU_OK);
+		assert_int_equal(s.gpr[EMU_RCX], 7 - i);
+		assert_int_equal(!!(s.rflags & EMU_RFLAGS_ZF), i < 4);
+	}
+	assert_int_equal(s.rip, CODE + 2);
+	assert_int_equal(s.gpr[EMU_RSI], 0x2005);
+	assert_int_equal(s.gpr[EMU_RDI], 0x3005);
+	/* 'X' - 'e' = 0x58 - 0x65: borrow, negative. */
+	assert_int_equal(s.rflags & (EMU_RFLAGS_CF | EMU_RFLAGS_SF | EMU_RFLAGS_ZF | EMU_RFLAGS_OF),
+			 EMU_RFLAGS_CF | EMU_RFLAGS_SF);
+	assert_false(s.rflags & EMU_RFLAGS_RF);
+	assert_int_equal(mem->writes, 0);
+
+	/* repe cmpsd over equal data stops on the count. */
+	s = flat_state(EMU_MODE_PROT32);
+	s.gpr[EMU_RCX] = 1;
+	s.gpr[EMU_RSI] = 0x2000;
+	s.gpr[EMU_RDI] = 0x3000;
+	assert_int_equal(run(&s, INSN(0xf3, 0xa7), &out), EMU_OK);
+	assert_int_equal(s.rip, CODE + 2);
+	assert_true(s.rflags & EMU_RFLAGS_ZF);
+	assert_int_equal(s.gpr[EMU_RSI], 0x2004);
+
+	/* repne scasb looks for 'd' going up: stops on the match with ZF = 1, rDI past it. */
+	s = flat_state(EMU_MODE_LONG64);
+	s.gpr[EMU_RAX] = 0x1234ull << 8 | 'd';
+	s.gpr[EMU_RCX] = 100;
+	s.gpr[EMU_RDI] = 0x3000;
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(s.rip, CODE);
+		assert_int_equal(run(&s, INSN(0xf2, 0xae), &out), EMU_OK);
+	}
+	assert_int_equal(s.rip, CODE + 2);
+	assert_int_equal(s.gpr[EMU_RCX], 96);
+	assert_int_equal(s.gpr[EMU_RDI], 0x3004);
+	assert_true(s.rflags & EMU_RFLAGS_ZF);
+
+	/* repne scasb without a match stops on the count with ZF = 0; DF goes down. */
+	s = flat_state(EMU_MODE_LONG64);
+	s.rflags |= EMU_RFLAGS_DF | EMU_RFLAGS_ZF;
+	s.gpr[EMU_RAX] = 'z';
+	s.gpr[EMU_RCX] = 3;
+	s.gpr[EMU_RDI] = 0x3007;
+	for (i = 0; i < 3; i++)
+		assert_int_equal(run(&s, INSN(0xf2, 0xae), &out), EMU_OK);
+	assert_int_equal(s.rip, CODE + 2);
+	assert_int_equal(s.gpr[EMU_RCX], 0);
+	assert_int_equal(s.gpr[EMU_RDI], 0x3004);
+	assert_false(s.rflags & EMU_RFLAGS_ZF);
+
+	/* A zero count compares nothing: flags and indexes stay, RIP moves. */
+	s = flat_state(EMU_MODE_LONG64);
+	s.rflags |= EMU_RFLAGS_ZF | EMU_RFLAGS_CF;
+	s.gpr[EMU_RSI] = 0x2000;
+	s.gpr[EMU_RDI] = 0x3000;
+	mem->reads = 0;
+	assert_int_equal(run(&s, INSN(0xf3, 0xa6), &out), EMU_OK);
+	assert_int_equal(s.rip, CODE + 2);
+	assert_int_equal(s.rflags & EMU_RFLAGS_ARITH, EMU_RFLAGS_ZF | EMU_RFLAGS_CF);
+	assert_int_equal(s.gpr[EMU_RSI], 0x2000);
+	assert_int_equal(mem->reads, 0);
+
+	/* Without REP: one comparison, RIP past it; scasw compares AX. */
+	s = flat_state(EMU_MODE_LONG64);
+	s.gpr[EMU_RAX] = 0xffff0000ull | ('b' << 8 | 'a');
+	s.gpr[EMU_RDI] = 0x3000;
+	s.gpr[EMU_RCX] = 5;
+	assert_int_equal(run(&s, INSN(0x66, 0xaf), &out), EMU_OK);
+	assert_int_equal(s.rip, CODE + 2);
+	assert_true(s.rflags & EMU_RFLAGS_ZF);
+	assert_int_equal(s.gpr[EMU_RCX], 5);
+	assert_int_equal(s.gpr[EMU_RDI], 0x3002);
+
+	/* Segments: CMPS reads the source through the override, SCAS and CMPS's destination ES. */
+	s = segmented_state(EMU_MODE_PROT32);
+	s.gpr[EMU_RSI] = 0x100;
+	s.gpr[EMU_RDI] = 0x200;
+	expect_read(s, INSN(0x64, 0xae), 0x20200, 1);
+	expect_read(s, INSN(0x64, 0xa6), 0x20200, 1);	/* the last read is ES:DI */
+	mem->page_flags[0x20200 / TEST_PAGE] = TEST_PAGE_ABSENT;
+	expect_fault(&s, INSN(0x64, 0xa6), EMU_VEC_PF, 0);
+	assert_int_equal(mem->last_read.linear, 0x14100);	/* FS:SI was read first */
+	mem->page_flags[0x20200 / TEST_PAGE] = 0;
+}
+
+static struct emu_state sse_state(enum emu_mode mode)
+{
+	struct emu_state s = flat_state(mode);
+
+	s.cr4 = EMU_CR4_OSFXSR;
+	return s;
+}
+
+static void set_xmm(unsigned n, uint8_t first)
+{
+	unsigned i;
+
+	for (i = 0; i < 16; i++)
+		mem->xmm[n][i] = (uint8_t)(first + i);
+}
+
+/* SSE moves: sizes, zero extension of loads, REX.R for XMM8-15, page-crossing unaligned forms. */
+static void test_sse_moves(void **state)
+{
+	static const uint8_t zero[16];
+	struct emu_state s = sse_state(EMU_MODE_LONG64);
+	struct emu_outcome out;
+	unsigned i;
+
+	(void)state;
+	for (i = 0; i < 16; i++)
+		mem->bytes[0x2000 + i] = (uint8_t)(0xa0 + i);
+	s.gpr[EMU_RAX] = 0x2000;
+	s.gpr[EMU_RBX] = 0x4000;
+
+	/* movups xmm1, [rax]; movups [rbx], xmm1 */
+	assert_int_equal(run(&s, INSN(0x0f, 0x10, 0x08), &out), EMU_OK);
+	assert_memory_equal(mem->xmm[1], mem->bytes + 0x2000, 16);
+	assert_int_equal(s.rip, CODE + 3);
+	s.rip = CODE;
+	assert_int_equal(run(&s, INSN(0x0f, 0x11, 0x0b), &out), EMU_OK);
+	assert_memory_equal(mem->bytes + 0x4000, mem->bytes + 0x2000, 16);
+	assert_int_equal(mem->last_write.len, 16);
+
+	/* movss xmm2, [rax] zeroes bits 127:32; movss [rbx], xmm3 writes 4 bytes. */
+	s.rip = CODE;
+	set_xmm(2, 0x10);
+	assert_int_equal(run(&s, INSN(0xf3, 0x0f, 0x10, 0x10), &out), EMU_OK);
+	assert_memory_equal(mem->xmm[2], mem->bytes + 0x2000, 4);
+	assert_memory_equal(mem->xmm[2] + 4, zero, 12);
+	s.rip = CODE;
+	expect_write(s, INSN(0xf3, 0x0f, 0x11, 0x1b), 0x4000, 4);
+	expect_write(s, INSN(0xf2, 0x0f, 0x11, 0x1b), 0x4000, 8);	/* movsd */
+
+	/* movd xmm4, [rax]; movq xmm4, [rax] (66 REX.W 0f 6e and f3 0f 7e); movq [rbx], xmm4. */
+	set_xmm(4, 0x10);
+	assert_int_equal(run(&s, INSN(0x66, 0x0f, 0x6e, 0x20), &out), EMU_OK);
+	assert_memory_equal(mem->xmm[4], mem->bytes + 0x2000, 4);
+	assert_memory_equal(mem->xmm[4] + 4, zero, 12);
+	s.rip = CODE;
+	set_xmm(4, 0x10);
+	assert_int_equal(run(&s, INSN(0x66, 0x48, 0x0f, 0x6e, 0x20), &out), EMU_OK);
+	assert_memory_equal(mem->xmm[4], mem->bytes + 0x2000, 8);
+	assert_memory_equal(mem->xmm[4] + 8, zero, 8);
+	s.rip = CODE;
+	set_xmm(4, 0x10);
+	assert_int_equal(run(&s, INSN(0xf3, 0x0f, 0x7e, 0x20), &out), EMU_OK);
+	assert_memory_equal(mem->xmm[4], mem->bytes + 0x2000, 8);
+	assert_memory_equal(mem->xmm[4] + 8, zero, 8);
+	s.rip = CODE;
+	expect_write(s, INSN(0x66, 0x0f, 0x7e, 0x23), 0x4000, 4);
+	expect_write(s, INSN(0x66, 0x48, 0x0f, 0x7e, 0x23), 0x4000, 8);
+	expect_write(s, INSN(0x66, 0x0f, 0xd6, 0x23), 0x4000, 8);
+
+	/* REX.R: movdqu xmm9, [rax]; a REX before the mandatory prefix is ignored (xmm1). */
+	set_xmm(1, 0);
+	assert_int_equal(run(&s, INSN(0xf3, 0x44, 0x0f, 0x6f, 0x08), &out), EMU_OK);
+	assert_memory_equal(mem->xmm[9], mem->bytes + 0x2000, 16);
+	s.rip = CODE;
+	assert_int_equal(run(&s, INSN(0x44, 0xf3, 0x0f, 0x6f, 0x08), &out), EMU_OK);
+	assert_memory_equal(mem->xmm[1], mem->bytes + 0x2000, 16);
+
+	/* 16-bit code: the sizes are the instruction's, whatever 66 means elsewhere. */
+	s = sse_state(EMU_MODE_PROT16);
+	s.gpr[EMU_RBX] = 0x4000;
+	expect_write(s, INSN(0x66, 0x0f, 0x7f, 0x07), 0x4000, 16);	/* movdqa [bx], xmm0 */
+	expect_write(s, INSN(0x66, 0x0f, 0x7e, 0x07), 0x4000, 4);	/* movd [bx], xmm0 */
+
+	/* An unaligned 16-byte access across a page: both pages are translated first. */
+	s = sse_state(EMU_MODE_LONG64);
+	s.gpr[EMU_RBX] = 0x4ff8;
+	mem->page_flags[5] = TEST_PAGE_READ_ONLY;
+	set_xmm(0, 0x77);
+	expect_fault(&s, INSN(0x0f, 0x11, 0x03), EMU_VEC_PF, TEST_PF_PRESENT | TEST_PF_WRITE);
+	assert_int_equal(mem->bytes[0x4ff8], 0);	/* nothing written on the first page either */
+	mem->page_flags[5] = 0;
+	expect_write(s, INSN(0x0f, 0x11, 0x03), 0x4ff8, 16);
+	assert_memory_equal(mem->bytes + 0x4ff8, mem->xmm[0], 16);
+
+	/* A faulting load leaves the register alone. */
+	mem->page_flags[6] = TEST_PAGE_ABSENT;
+	s.gpr[EMU_RAX] = 0x6000;
+	i = mem->xmm_writes;
+	expect_fault(&s, INSN(0x0f, 0x10, 0x00), EMU_VEC_PF, 0);
+	assert_int_equal(mem->xmm_writes, i);
+	mem->page_flags[6] = 0;
+}
+
+/*
+ * SSE faults in the SDM's order: #UD (CR0.EM, CR4.OSFXSR, LOCK), #NM
+ * (CR0.TS), then #GP(0) for a misaligned operand of an aligned form (the
+ * linear address counts, segment base included); nothing is accessed.
+ */
+static void test_sse_faults(void **state)
+{
+	static const struct insn aligned[] = {
+		INSN(0x0f, 0x28, 0x00), INSN(0x0f, 0x29, 0x00), INSN(0x66, 0x0f, 0x28, 0x00),
+		INSN(0x66, 0x0f, 0x29, 0x00), INSN(0x0f, 0x2b, 0x00), INSN(0x66, 0x0f, 0x2b, 0x00),
+		INSN(0x66, 0x0f, 0x6f, 0x00), INSN(0x66, 0x0f, 0x7f, 0x00), INSN(0x66, 0x0f, 0xe7, 0x00),
+	};
+	static const struct insn unaligned[] = {
+		INSN(0x0f, 0x10, 0x00), INSN(0x0f, 0x11, 0x00), INSN(0x66, 0x0f, 0x10, 0x00),
+		INSN(0xf3, 0x0f, 0x6f, 0x00), INSN(0xf3, 0x0f, 0x7f, 0x00), INSN(0xf3, 0x0f, 0x10, 0x00),
+		INSN(0x66, 0x0f, 0x6e, 0x00), INSN(0x66, 0x0f, 0xd6, 0x00),
+	};
+	struct emu_state s;
+	struct emu_outcome out;
+	unsigned i, reads;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(aligned); i++) {
+		s = sse_state(EMU_MODE_LONG64);
+		s.gpr[EMU_RAX] = 0x2008;
+		reads = mem->reads;
+		expect_fault(&s, aligned[i], EMU_VEC_GP, 0);
+		assert_int_equal(mem->reads, reads);
+		s.gpr[EMU_RAX] = 0x2010;
+		assert_int_equal(run(&s, aligned[i], &out), EMU_OK);
+		/* An aligned offset in a misaligned segment is misaligned. */
+		s = sse_state(EMU_MODE_PROT32);
+		s.seg[EMU_DS].base = 0x1004;
+		s.gpr[EMU_RAX] = 0x100c;
+		assert_int_equal(run(&s, aligned[i], &out), EMU_OK);
+		s.rip = CODE;
+		s.gpr[EMU_RAX] = 0x1000;
+		expect_fault(&s, aligned[i], EMU_VEC_GP, 0);
+	}
+	for (i = 0; i < ARRAY_SIZE(unaligned); i++) {
+		s = sse_state(EMU_MODE_LONG64);
+		s.gpr[EMU_RAX] = 0x2001;
+		assert_int_equal(run(&s, unaligned[i], &out), EMU_OK);
+	}
+
+	s = sse_state(EMU_MODE_LONG64);
+	s.gpr[EMU_RAX] = 0x2001;	/* misaligned too: #UD and #NM come first */
+	s.cr0 = EMU_CR0_EM;
+	expect_fault(&s, aligned[0], EMU_VEC_UD, 0);
+	s.cr0 = EMU_CR0_EM | EMU_CR0_TS;
+	expect_fault(&s, aligned[0], EMU_VEC_UD, 0);
+	s.cr0 = EMU_CR0_TS;
+	expect_fault(&s, aligned[0], EMU_VEC_NM, 0);
+	expect_fault(&s, unaligned[0], EMU_VEC_NM, 0);
+	s.cr0 = 0;
+	s.cr4 = 0;
+	expect_fault(&s, unaligned[0], EMU_VEC_UD, 0);
+	s.cr4 = EMU_CR4_OSFXSR;
+	expect_fault(&s, INSN(0xf0, 0x0f, 0x11, 0x00), EMU_VEC_UD, 0);	/* lock movups */
+	s.gpr[EMU_RAX] = 0x2000;
+	/* A fetch fault comes before #NM: the instruction is fetched whole first. */
+	s.cr0 = EMU_CR0_TS;
+	s.rip = 0x1ffe;
+	mem->page_flags[2] = TEST_PAGE_ABSENT;
+	memcpy(mem->bytes + 0x1ffe, (uint8_t[]){ 0x0f, 0x10 }, 2);
+	{
+		struct emu_state before = s;
+
+		assert_int_equal(emulate_instruction(&s, &test_mem_ops, mem, &out), EMU_EXCEPTION);
+		assert_int_equal(out.exc.vector, EMU_VEC_PF);
+		assert_same_state(&s, &before);
+	}
+	mem->page_flags[2] = 0;
+
+	/* Without the XMM callbacks the emulator declines, faults or not. */
+	s = sse_state(EMU_MODE_LONG64);
+	s.gpr[EMU_RAX] = 0x2000;
+	memcpy(mem->bytes + CODE, (uint8_t[]){ 0x0f, 0x28, 0x00 }, 3);
+	assert_int_equal(emulate_instruction(&s, &test_mem_ops_no_xmm, mem, &out), EMU_UNHANDLED);
+	s.cr0 = EMU_CR0_TS;
+	assert_int_equal(emulate_instruction(&s, &test_mem_ops_no_xmm, mem, &out), EMU_UNHANDLED);
+	assert_int_equal(s.rip, CODE);
+}
+
 /* CMPXCHG16B needs a 16-byte aligned operand (#GP(0) before any access); CMPXCHG8B does not. */
 static void test_cmpxchg16b(void **state)
 {
@@ -870,6 +1166,9 @@ int main(void)
 		T(test_real_mode_checks),
 		T(test_rep_string),
 		T(test_string_16bit),
+		T(test_cmps_scas),
+		T(test_sse_moves),
+		T(test_sse_faults),
 		T(test_cmpxchg16b),
 		T(test_bit_offsets),
 		T(test_flags),
