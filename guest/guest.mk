@@ -13,9 +13,15 @@ GUEST_NAMES := hello cpuid io vmx_insn hypercall triple_fault loop exitcost pic_
 GUEST_NAMES += acpi
 # MSR rules and CPUID consistency (guest/msr.c, guest/cpuid_check.c).
 GUEST_NAMES += msr cpuid_check
+# The local APIC (guest/apic.c).
+GUEST_NAMES += apic
+# Debug registers across exits, and real mode / big real mode (guest/debugreg.c, guest/realmode.c).
+GUEST_NAMES += debugreg realmode
 
 # Guests that run in 64-bit long mode, on the runtime in guest/lib64/.
 GUEST64_NAMES := paging64
+# CR8 is the local APIC's TPR: reachable only in 64-bit mode (guest/apic_cr8.c).
+GUEST64_NAMES += apic_cr8
 
 GUEST_CC   ?= gcc
 GUEST_NASM ?= nasm
@@ -106,5 +112,12 @@ $(BUILD)/guest/not_elf.elf:
 	@mkdir -p $(@D)
 	@echo "  GUESTGEN $@"
 	$(Q)printf 'This is a text file, not an ELF executable.\nThe VMM must refuse to load it.\n' > $@
+
+# QEMU -kernel loads ELF32 files only: apic_cr8 converted, for its qemu-guest row.
+GUEST_ELFS += $(BUILD)/guest/apic_cr8.elf32
+guests: $(BUILD)/guest/apic_cr8.elf32
+$(BUILD)/guest/apic_cr8.elf32: $(BUILD)/guest/apic_cr8.elf
+	@echo "  GUESTGEN $@"
+	$(Q)objcopy -O elf32-i386 $< $@
 
 -include $(GUEST_C_OBJS:.o=.d) $(GUEST_ASM_OBJS:.o=.d) $(GUEST64_C_OBJS:.o=.d) $(GUEST64_ASM_OBJS:.o=.d)

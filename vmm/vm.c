@@ -100,6 +100,9 @@ static void attach_devices(struct vm *vm)
 	mmio_testdev_init(&vm->testdev, MMIO_TESTDEV_BASE);
 	if (mmio_bus_register(&vm->mmio, mmio_testdev_device(&vm->testdev)))
 		panic("the MMIO test device does not fit on the MMIO bus");
+	lapic_init(&vm->lapic, vm_clock_hz(), vm_clock_now, vm);
+	if (mmio_bus_register(&vm->mmio, lapic_device(&vm->lapic)))
+		panic("the local APIC does not fit on the MMIO bus");
 	fw_cfg_init(&vm->fw_cfg, vm->ram.size, 1);
 	pci_host_init(&vm->pci);
 	pc_testdev_init(&vm->pc_testdev, pc_testdev_to_pic, &vm->pic);

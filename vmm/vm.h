@@ -7,6 +7,7 @@
 #include "devices/debug_exit.h"
 #include "devices/fw_cfg.h"
 #include "devices/io_bus.h"
+#include "devices/lapic.h"
 #include "devices/mmio_bus.h"
 #include "devices/mmio_testdev.h"
 #include "devices/pc_testdev.h"
@@ -89,6 +90,7 @@ struct vm {
 	struct fw_cfg fw_cfg;		/* ports 0x510-0x511 */
 	struct pci_host pci;		/* ports 0xcf8-0xcff, an empty bus */
 	struct pc_testdev pc_testdev;	/* QEMU pc-testdev: ports 0xe0-0xeb, 0x2000-0x2017, MMIO 0xff000000 */
+	struct lapic lapic;		/* xAPIC at 0xfee00000 on the MMIO bus (vmx/interrupts.c delivers its vectors) */
 
 	/*
 	 * Host pages the shadow MMU holds now (tables, metadata, PAE roots):

@@ -45,9 +45,15 @@ static bool guest_write_cr0(struct vcpu *v, uint64_t value)
 	if ((value & CR0_NW) && !(value & CR0_CD))
 		return false;
 	if (v->shadow && !(value & CR0_PE)) {
-		/* Real mode without unrestricted guest would need a vm86 monitor, which the VMM does not have. */
+		/*
+		 * Real mode without unrestricted guest would need a vm86 monitor,
+		 * which the VMM does not have: the guest ends here, before any
+		 * entry with CR0.PE clear could fail.
+		 */
 		vm_end(v->vm, VMM_STATUS_GUEST_UNHANDLED,
-		       "the guest left protected mode (CR0 %#lx); mmu=shadow runs protected-mode guests only", value);
+		       "refused: real mode (the guest cleared CR0.PE, CR0 %#lx) needs unrestricted guest, %s", value,
+		       vmx_config()->ept_supported ? "which mmu=shadow does not use; mmu=ept runs it"
+						   : "which this CPU lacks");
 		return true;
 	}
 	if (!(old & CR0_PG) && (value & CR0_PG) && (vcpu_efer(v) & EFER_LME)) {
@@ -112,6 +118,20 @@ static bool guest_write_cr3(struct vcpu *v, uint64_t value)
 	return true;
 }
 
+/*
+ * MOV to CR8 (64-bit mode only: elsewhere the CPU raises #UD itself) sets
+ * the APIC's TPR: TPR[7:4] = CR8[3:0], TPR[3:0] = 0 (SDM 10.8.6.1).  Bits
+ * 63:4 are reserved (#GP).  A lower TPR may make an interrupt deliverable:
+ * the next VM entry looks.
+ */
+static bool guest_write_cr8(struct vcpu *v, uint64_t value)
+{
+	if (value & ~0xfull)
+		return false;
+	lapic_set_tpr(&v->vm->lapic, (uint8_t)(value << 4));
+	return true;
+}
+
 /* MOV to CR takes a 64-bit operand only in 64-bit mode; elsewhere the register's upper half is not part of it. */
 static uint64_t cr_operand(struct vcpu *v, unsigned gpr)
 {
@@ -136,6 +156,8 @@ void handle_cr_access(struct vcpu *v)
 			ok = guest_write_cr3(v, cr_operand(v, gpr));
 		else if (cr == 4)
 			ok = guest_write_cr4(v, cr_operand(v, gpr));
+		else if (cr == 8)
+			ok = guest_write_cr8(v, vcpu_gpr(v, gpr));
 		else
 			goto unexpected;
 		break;
@@ -146,6 +168,8 @@ void handle_cr_access(struct vcpu *v)
 			vcpu_set_gpr(v, gpr, vcpu_cr3(v));
 		else if (cr == 4)
 			vcpu_set_gpr(v, gpr, vcpu_cr4(v));
+		else if (cr == 8)
+			vcpu_set_gpr(v, gpr, lapic_tpr(&v->vm->lapic) >> 4);
 		else
 			goto unexpected;
 		break;

@@ -9,9 +9,6 @@
 #include "vmm/log.h"
 #include "vmm/x86.h"
 
-#define APIC_BASE_BSP		(1ull << 8)
-#define APIC_BASE_ENABLE	(1ull << 11)
-
 /*
  * MSR state the VMCS does not hold.  One vCPU runs at a time and
  * vmx_reset_guest_msrs() starts every guest afresh, so it lives here
@@ -77,7 +74,7 @@ static bool read_msr(struct vcpu *v, uint32_t msr, uint64_t *value)
 		*value = rdtsc() + vmread(VMCS_TSC_OFFSET);
 		return true;
 	case MSR_APIC_BASE:
-		*value = v->apic_base;
+		*value = lapic_base_msr(&v->vm->lapic);
 		return true;
 	case MSR_FEATURE_CONTROL:
 		*value = 1;	/* locked, VMX off: VT-x is not offered to the guest */
@@ -181,11 +178,8 @@ static bool write_msr(struct vcpu *v, uint32_t msr, uint64_t value)
 		guest_msrs.mcg_ctl = value;
 		return true;
 	case MSR_APIC_BASE:
-		if (value & ~((((1ull << vmx_caps()->maxphyaddr) - 1) & ~0xfffull) |
-			      APIC_BASE_ENABLE | APIC_BASE_BSP))
-			return false;
-		v->apic_base = value;
-		return true;
+		/* devices/lapic.c: reserved bits, EXTD (x2APIC hidden) and moving the base give #GP. */
+		return lapic_write_base_msr(&v->vm->lapic, value, vmx_caps()->maxphyaddr);
 	case MSR_SYSENTER_CS:
 		vmwrite(VMCS_GUEST_SYSENTER_CS, value & 0xffffffffull);
 		return true;

@@ -45,22 +45,39 @@ void vm_pit_irq0(void *ctx)
 static void update_devices(struct vm *vm)
 {
 	pit_update(&vm->pit);
+	lapic_update(&vm->lapic);
 }
 
 static uint64_t next_deadline(const struct vm *vm)
 {
-	return pit_next_deadline(&vm->pit);
+	uint64_t pit = pit_next_deadline(&vm->pit), lapic = lapic_next_deadline(&vm->lapic);
+
+	_Static_assert(PIT_NO_DEADLINE == NO_DEADLINE && LAPIC_NO_DEADLINE == NO_DEADLINE,
+		       "one 'no deadline' value");
+	return pit < lapic ? pit : lapic;
 }
 
-/* The vector the interrupt controllers present, or -1 (nothing is acknowledged). */
+/*
+ * The vector the interrupt controllers present, or -1 (nothing is
+ * acknowledged).  The local APIC's own interrupts come first (subject to
+ * its PPR); the 8259's INTR reaches the CPU through LINT0 in ExtINT mode,
+ * or directly while the APIC is disabled, as on a PC and in QEMU
+ * (cpu_get_pic_interrupt()).
+ */
 static int pending_vector(const struct vm *vm)
 {
-	return pic_pending_vector(&vm->pic);
+	int v = lapic_pending_vector(&vm->lapic);
+
+	if (v >= 0)
+		return v;
+	return lapic_accepts_pic(&vm->lapic) ? pic_pending_vector(&vm->pic) : -1;
 }
 
-/* INTA: the vector, now in service at its controller. */
+/* INTA: the vector, now in service at its controller (the one pending_vector() chose). */
 static uint8_t acknowledge(struct vm *vm)
 {
+	if (lapic_pending_vector(&vm->lapic) >= 0)
+		return lapic_ack(&vm->lapic);
 	return pic_ack(&vm->pic);
 }
 
@@ -134,8 +151,13 @@ void vcpu_prepare_entry_interrupts(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
 	bool window = false;
+	uint64_t deadline = next_deadline(vm);
 
-	update_devices(vm);
+	/* Before their next deadline the timers have nothing to raise: most exits skip the update. */
+	if (deadline != NO_DEADLINE && deadline <= vm_clock_now(vm)) {
+		update_devices(vm);
+		deadline = next_deadline(vm);
+	}
 	if (pending_vector(vm) >= 0) {
 		if (!v->event.valid && can_take_interrupt()) {
 			uint8_t vector = acknowledge(vm);
@@ -152,7 +174,7 @@ void vcpu_prepare_entry_interrupts(struct vcpu *v)
 		}
 	}
 	set_window_exiting(v, window);
-	arm_preemption_timer(v, next_deadline(vm));
+	arm_preemption_timer(v, deadline);
 }
 
 void handle_interrupt_window(struct vcpu *v)

@@ -16,7 +16,6 @@
 #define MSR_IA32_PAT		0x277
 #define PAT_POWER_ON_VALUE	0x0007040600070406ull
 #define MULTIBOOT_MAGIC		0x2badb002u
-#define APIC_BASE_DEFAULT	0xfee00900ull	/* enabled, BSP, at 0xfee00000 */
 
 #define SEL_HOST_CODE		0x08
 #define SEL_HOST_DATA		0x10
@@ -115,7 +114,14 @@ static void write_multiboot_guest_state(struct vcpu *v, uint32_t entry, uint32_t
 	vcpu_set_cr4(v, 0);
 	vmwrite(VMCS_GUEST_CR3, 0);	/* shadow mode: the root, before the first entry */
 	vcpu_set_cr3(v, 0);
+	/*
+	 * DR7 goes through the VMCS (save/load debug controls); DR0-DR3 and DR6
+	 * are the CPU's own, untouched by exits: reset them to their power-on
+	 * values so that a guest does not see its predecessor's.
+	 */
 	vmwrite(VMCS_GUEST_DR7, 0x400);
+	__asm__ volatile("mov %0, %%dr0\n\tmov %0, %%dr1\n\tmov %0, %%dr2\n\tmov %0, %%dr3\n\tmov %1, %%dr6"
+			 : : "r"(0ul), "r"(0xffff0ff0ul));
 	vmwrite(VMCS_GUEST_RSP, 0);
 	vmwrite(VMCS_GUEST_RIP, entry);
 	vmwrite(VMCS_GUEST_RFLAGS, 0x2);
@@ -195,7 +201,6 @@ struct vcpu *vcpu_create(struct vm *vm, uint32_t entry, uint32_t info, bool shad
 		vm_end(vm, VMM_STATUS_NO_MEMORY, "no memory for the vCPU's PAE root");
 		return NULL;
 	}
-	v->apic_base = APIC_BASE_DEFAULT;
 	v->vmcs_pa = memory_alloc_pages(1, "a VMCS");
 	*(uint32_t *)phys_to_virt(v->vmcs_pa) = vmx_caps()->vmcs_revision;
 	/* A VPID whose translations cannot be flushed would keep stale ones (some into freed shadow tables). */

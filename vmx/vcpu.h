@@ -40,7 +40,6 @@ struct vcpu {
 	bool launched;
 	uint32_t entry_controls;	/* IA32e-mode guest changes with EFER.LMA */
 	struct pending_event event;	/* injected on the next entry */
-	uint64_t apic_base;
 
 	/* Interrupt delivery and timers (vmx/interrupts.c). */
 	uint32_t proc_controls;		/* the primary controls in the VMCS (interrupt-window exiting changes) */

@@ -25,6 +25,15 @@ static const struct vmx_control_bit proc_wanted[] = {
 	{ PROC_UNCONDITIONAL_IO_EXITING, "unconditional I/O exiting", true },
 	{ PROC_MWAIT_EXITING, "MWAIT exiting", true },
 	{ PROC_MONITOR_EXITING, "MONITOR exiting", true },
+	/*
+	 * CR8 is the local APIC's TPR (devices/lapic.c holds the one copy):
+	 * both MMU modes trap MOV to/from CR8 rather than use the TPR shadow,
+	 * which would need a virtual-APIC page kept in step with MMIO TPR
+	 * accesses and TPR-threshold exits.  CR8 is only reachable in 64-bit
+	 * mode and rarely touched, so the exit per access costs little.
+	 */
+	{ PROC_CR8_LOAD_EXITING, "CR8-load exiting", true },
+	{ PROC_CR8_STORE_EXITING, "CR8-store exiting", true },
 	{ PROC_TSC_OFFSETTING, "TSC offsetting", false },
 	{ PROC_SECONDARY_CONTROLS, "activate secondary controls", true },
 };
@@ -38,7 +47,15 @@ static const struct vmx_control_bit proc2_wanted[] = {
 	{ PROC2_ENABLE_INVPCID, "enable INVPCID", false },
 };
 
+/*
+ * A VM exit sets DR7 to 0x400 and clears IA32_DEBUGCTL whatever the controls
+ * (SDM 28.3): the guest's values survive an exit only if the exit saves them
+ * into the VMCS and the next entry loads them back.  DR0-DR3 and DR6 are
+ * neither saved nor changed by exits; the host never uses them, so the
+ * guest's stay in the CPU.
+ */
 static const struct vmx_control_bit exit_wanted[] = {
+	{ EXIT_SAVE_DEBUG_CONTROLS, "save debug controls", true },
 	{ EXIT_HOST_ADDRESS_SPACE_SIZE, "host address-space size", true },
 	{ EXIT_SAVE_EFER, "save IA32_EFER", true },
 	{ EXIT_LOAD_EFER, "load IA32_EFER", true },
@@ -48,6 +65,7 @@ static const struct vmx_control_bit exit_wanted[] = {
 };
 
 static const struct vmx_control_bit entry_wanted[] = {
+	{ ENTRY_LOAD_DEBUG_CONTROLS, "load debug controls", true },
 	{ ENTRY_LOAD_EFER, "load IA32_EFER", true },
 	{ ENTRY_LOAD_PAT, "load IA32_PAT", true },
 };

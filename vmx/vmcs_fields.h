@@ -160,6 +160,8 @@
 #define PROC2_ENABLE_INVPCID		(1u << 12)
 
 /* VM-exit controls */
+/* Bit 2 of the VM-exit and VM-entry controls (SDM 25.7.1, 25.8.1): default1, so every VMX CPU has them. */
+#define EXIT_SAVE_DEBUG_CONTROLS	(1u << 2)
 #define EXIT_HOST_ADDRESS_SPACE_SIZE	(1u << 9)
 #define EXIT_ACK_INTERRUPT		(1u << 15)
 #define EXIT_SAVE_PAT			(1u << 18)
@@ -169,6 +171,7 @@
 #define EXIT_SAVE_PREEMPTION_TIMER	(1u << 22)
 
 /* VM-entry controls */
+#define ENTRY_LOAD_DEBUG_CONTROLS	(1u << 2)
 #define ENTRY_IA32E_MODE_GUEST		(1u << 9)
 #define ENTRY_LOAD_PAT			(1u << 14)
 #define ENTRY_LOAD_EFER			(1u << 15)

@@ -78,15 +78,38 @@ cases() {
 	done
 	# fw_cfg, the PCI host and pc-testdev (guest/fwcfg.c, pci.c, testdev.c): under the VMM in each MMU mode, and
 	# directly under QEMU TCG (--host qemu-guest: tests/boot/qemu-guest.sh), with the same status and PASS line.
-	# testdev skips what the VMM lacks: SSE moves and CMPS/SCAS (vmm/emulate);
-	# qemu-guest-testdev-full runs all of it on QEMU.
+	# testdev runs all of its parts under the VMM too (SSE moves and CMPS/SCAS through vmm/emulate);
+	# qemu-guest-testdev-full also checks their lines on QEMU.
 	tcase qemu-guest-acpi 1 --host qemu-guest --guest build/guest/acpi.elf -- '^guest: PASS acpi$'
 	tcase qemu-guest-pic_pit 1 --host qemu-guest --guest build/guest/pic_pit.elf -- '^guest: PASS pic_pit$'
+	# The local APIC (guest/apic.c; CR8 <-> TPR in 64-bit mode: guest/apic_cr8.c): timer one-shot and periodic,
+	# self-IPIs, TPR masking, EOI, SVR, IA32_APIC_BASE; under the VMM in each MMU mode, and under QEMU TCG alone
+	# (ELF32 copy of apic_cr8), with the same status.  The LVT masking on software disable and CR8's reserved bits
+	# are SDM behaviour QEMU TCG lacks: skipped there, each with a line.
+	for mode in $MMU_MODES; do
+		tcase "bochs-apic-$mode" 1 --host bochs --guest build/guest/apic.elf --guest build/guest/apic_cr8.elf --args "mmu=$mode guest_mem=16M watchdog=3G" -- '^\[apic\] guest: apic: running under the VMM$' '^\[apic\] guest: apic: IA32_APIC_BASE 0xfee00900: xAPIC at 0xfee00000, enabled, BSP$' '^\[apic\] guest: apic: self-IPIs delivered, EOI cleared ISR$' '^\[apic\] guest: apic: TPR 0x50 held vector 0x45 until it dropped$' '^\[apic\] guest: apic: one-shot timer: 1 interrupt, count 0 after$' '^\[apic\] guest: apic: periodic timer: 10 interrupts woke sti; hlt$' '^\[apic\] guest: PASS apic$' '^vmm: guest apic: exit status 1$' '^\[apic_cr8\] guest: apic_cr8: CR8 5 held vector 0x45 until CR8 dropped to 0$' '^\[apic_cr8\] guest: PASS apic_cr8$' '^vmm: guest apic_cr8: exit status 1$' '!skipped'
+	done
+	tcase qemu-guest-apic 1 --host qemu-guest --guest build/guest/apic.elf -- '^guest: apic: not under the VMM$' '^guest: apic: periodic timer: 10 interrupts woke sti; hlt$' '^guest: PASS apic$'
+	tcase qemu-guest-apic_cr8 1 --host qemu-guest --guest build/guest/apic_cr8.elf32 -- '^guest: apic_cr8: not under the VMM$' '^guest: apic_cr8: CR8 5 held vector 0x45 until CR8 dropped to 0$' '^guest: PASS apic_cr8$'
 	# guest/msr.c and guest/cpuid_check.c under QEMU TCG alone (as bochs-msr-<mode>): the checks where QEMU 7.2 deviates from the SDM are skipped, each with a line.
 	tcase qemu-guest-msr 1 --host qemu-guest --guest build/guest/msr.elf -- '^guest: msr: not under the VMM$' '^guest: msr: not under the VMM: skipped \(QEMU TCG deviates from the SDM\): EFER reserved bits give #GP$' '^guest: PASS msr$'
 	tcase qemu-guest-cpuid_check 1 --host qemu-guest --guest build/guest/cpuid_check.elf -- '^guest: cpuid_check: vendor [A-Za-z]+, not under the VMM$' '^guest: PASS cpuid_check$'
+	# Debug registers (guest/debugreg.c): DR0-DR3, DR6 and DR7 survive exits (DR7 through the save/load debug controls),
+	# breakpoints armed before an exit fire after it. Real mode (guest/realmode.c): back to real mode from the multiboot
+	# entry, INT through an IVT at 0, big real mode, through unrestricted guest (mmu=ept); refused with a named line and
+	# status 24 under mmu=shadow and on a CPU without unrestricted guest (Lynnfield; Penryn refuses every guest).
+	for mode in $MMU_MODES; do
+		tcase "bochs-debugreg-$mode" 1 --host bochs --guest build/guest/debugreg.elf --args "mmu=$mode guest_mem=16M watchdog=3G" -- '^\[debugreg\] guest: debugreg: running under the VMM$' '^\[debugreg\] guest: debugreg: DR0-DR3, DR6, DR7 kept across 600 exits$' '^\[debugreg\] guest: debugreg: data breakpoint armed before a CPUID exit fired' '^\[debugreg\] guest: debugreg: instruction breakpoint armed before CPUID and I/O exits fired$' '^\[debugreg\] guest: PASS debugreg$' '^vmm: guest debugreg: exit status 1$'
+	done
+	tcase bochs-realmode-ept 1 --host bochs --guest build/guest/realmode.elf --args 'mmu=ept guest_mem=16M watchdog=3G' -- '^\[realmode\] guest: realmode: this line printed in real mode$' '^\[realmode\] guest: realmode: CR0.PE was clear ' '^\[realmode\] guest: realmode: INT 0x42 through the IVT at 0' '^\[realmode\] guest: realmode: big real mode: read and wrote 0x[0-9a-f]+ above 1 MiB through DS$' '^\[realmode\] guest: PASS realmode$' '^vmm: guest realmode: exit status 1$'
+	tcase bochs-realmode-shadow 24 --host bochs --guest build/guest/realmode.elf --args 'mmu=shadow guest_mem=16M watchdog=3G' -- '^vmm: guest realmode: refused: real mode \(the guest cleared CR0.PE, CR0 0x10\) needs unrestricted guest, which mmu=shadow does not use; mmu=ept runs it$' '^vmm: guest realmode: exit status 24$' '!in real mode$' '!PASS'
+	tcase bochs-realmode-lynnfield 24 --host bochs --cpu corei5_lynnfield_750 --guest build/guest/realmode.elf --args 'guest_mem=16M watchdog=3G' -- '^vmm: guest realmode: .*mmu=shadow$' '^vmm: guest realmode: refused: real mode \(the guest cleared CR0.PE, CR0 0x10\) needs unrestricted guest, which this CPU lacks$' '^vmm: guest realmode: exit status 24$' '!PASS'
+	tcase bochs-realmode-lynnfield-ept 22 --host bochs --cpu corei5_lynnfield_750 --guest build/guest/realmode.elf --args 'mmu=ept guest_mem=16M' -- '^vmm: guest realmode: refused: mmu=ept needs EPT with unrestricted guest'
+	tcase bochs-realmode-penryn 22 --host bochs --cpu core2_penryn_t9600 --guest build/guest/realmode.elf --args 'guest_mem=16M' -- '^vmm: guest realmode: refused: this CPU lacks VMX controls'
+	tcase qemu-guest-debugreg 1 --host qemu-guest --guest build/guest/debugreg.elf -- '^guest: debugreg: instruction breakpoint armed before CPUID and I/O exits fired$' '^guest: PASS debugreg$'
+	tcase qemu-guest-realmode 1 --host qemu-guest --guest build/guest/realmode.elf -- '^guest: realmode: this line printed in real mode$' '^guest: PASS realmode$'
 	local platform pguest
-	for platform in 'fwcfg.elf' 'pci.elf' 'testdev.elf:no-sse no-cmps'; do
+	for platform in 'fwcfg.elf' 'pci.elf' 'testdev.elf'; do
 		pguest=${platform%%.*}
 		for mode in $MMU_MODES; do
 			tcase "bochs-$pguest-$mode" 1 --host bochs --guest "build/guest/$platform" --args "mmu=$mode guest_mem=32M watchdog=3G" -- "^\[$pguest\] guest: PASS $pguest\$" "^vmm: guest $pguest: exit status 1\$"

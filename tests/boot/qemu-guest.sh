@@ -45,6 +45,9 @@ file=${guest%%:*}
 args=
 [[ $guest != *:* ]] || args=${guest#*:}
 [[ -f $file ]] || die "guest $file not found"
+# QEMU's -kernel refuses an ELF64 and exits 1, which would read as a guest's pass.
+[[ $(head -c 5 -- "$file" | od -An -tx1 | tr -d ' \n') == 7f454c4601 ]] ||
+	die "guest $file is not an ELF32 file: QEMU's multiboot loader takes only ELF32 (objcopy -O elf32-i386)"
 [[ -n $log ]] || log=$ROOT/build/logs/qemu-guest-$$.log
 mkdir -p -- "$(dirname -- "$log")"
 

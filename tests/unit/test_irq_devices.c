@@ -1,4 +1,4 @@
-/* Unit tests of the interrupt devices: 8259A IRQ lines, INTA, EOI and cascade; 8254 counting, IRQ 0 and port 0x61. */
+/* Unit tests of the interrupt devices: 8259A IRQ lines, INTA, EOI and cascade; 8254 counting, IRQ 0 and port 0x61; the local APIC. */
 #include <setjmp.h>
 #include <stdbool.h>
 #include <stdarg.h>
@@ -8,6 +8,8 @@
 #include <cmocka.h>
 
 #include "devices/io_bus.h"
+#include "devices/lapic.h"
+#include "devices/mmio_bus.h"
 #include "devices/pic.h"
 #include "devices/pit.h"
 
@@ -390,6 +392,341 @@ static void test_port61_gate_restarts_mode2(void **state)
 	assert_int_equal(pit_read_count(&pit, 2), 100);
 }
 
+/* ---- Local APIC ---- */
+
+/* The VM clock at 1 GHz, the APIC bus's rate: one cycle is one bus tick before the divider. */
+static uint64_t apic_clock;
+static struct lapic apic;
+static struct mmio_bus apic_bus;
+
+static uint64_t apic_now(void *ctx)
+{
+	(void)ctx;
+	return apic_clock;
+}
+
+static uint32_t apic_rd(uint32_t reg)
+{
+	uint32_t v = 0;
+
+	assert_true(mmio_bus_read(&apic_bus, LAPIC_DEFAULT_BASE + reg, &v, 4));
+	return v;
+}
+
+static void apic_wr(uint32_t reg, uint32_t v)
+{
+	assert_true(mmio_bus_write(&apic_bus, LAPIC_DEFAULT_BASE + reg, &v, 4));
+}
+
+/* Reset, on the bus; sw_enable: SVR = 0x1ff (spurious vector 0xff, enabled). */
+static void apic_setup(bool sw_enable)
+{
+	apic_clock = 5000;
+	lapic_init(&apic, LAPIC_BUS_HZ, apic_now, NULL);
+	mmio_bus_init(&apic_bus);
+	assert_int_equal(mmio_bus_register(&apic_bus, lapic_device(&apic)), 0);
+	if (sw_enable)
+		apic_wr(LAPIC_REG_SVR, 0x1ff);
+}
+
+static void test_lapic_reset_state(void **state)
+{
+	unsigned i;
+
+	(void)state;
+	apic_setup(false);
+	assert_int_equal(apic_rd(LAPIC_REG_VERSION), 0x50014);
+	assert_int_equal(apic_rd(LAPIC_REG_ID), 0);
+	assert_int_equal(apic_rd(LAPIC_REG_SVR), 0xff);
+	assert_int_equal(apic_rd(LAPIC_REG_DFR), 0xffffffffu);
+	assert_int_equal(apic_rd(LAPIC_REG_LVT_LINT0), 0x700);
+	for (i = 0; i < LAPIC_LVTS; i++)
+		if (i != LAPIC_LVT_LINT0)
+			assert_int_equal(apic_rd(LAPIC_REG_LVT_TIMER + 0x10 * i), LAPIC_LVT_MASKED);
+	assert_int_equal(lapic_base_msr(&apic), 0xfee00900ull);
+	/* Software-disabled: nothing of its own is presented, the PIC passes. */
+	assert_false(lapic_enabled(&apic));
+	assert_true(lapic_accepts_pic(&apic));
+	lapic_set_irq(&apic, 0x40);
+	assert_int_equal(lapic_pending_vector(&apic), -1);
+	apic_wr(LAPIC_REG_SVR, 0x1ff);
+	assert_int_equal(lapic_pending_vector(&apic), 0x40);
+}
+
+static void test_lapic_access_sizes(void **state)
+{
+	uint8_t b = 0xaa;
+	uint16_t w = 0x1234;
+
+	(void)state;
+	apic_setup(true);
+	assert_true(mmio_bus_read(&apic_bus, LAPIC_DEFAULT_BASE + LAPIC_REG_VERSION + 2, &b, 1));
+	assert_int_equal(b, 0x05);
+	assert_true(mmio_bus_read(&apic_bus, LAPIC_DEFAULT_BASE + LAPIC_REG_VERSION + 4, &b, 1));
+	assert_int_equal(b, 0);
+	/* Writes shorter than 4 bytes, or not at a register's start, are dropped. */
+	assert_true(mmio_bus_write(&apic_bus, LAPIC_DEFAULT_BASE + LAPIC_REG_TPR, &w, 2));
+	assert_int_equal(apic_rd(LAPIC_REG_TPR), 0);
+	apic_wr(LAPIC_REG_TPR, 0xffffff34);
+	assert_int_equal(apic_rd(LAPIC_REG_TPR), 0x34);
+	apic_wr(LAPIC_REG_ID, 0x05123456);
+	assert_int_equal(apic_rd(LAPIC_REG_ID), 0x05000000);
+	apic_wr(LAPIC_REG_LDR, 0x01ffffff);
+	assert_int_equal(apic_rd(LAPIC_REG_LDR), 0x01000000);
+	apic_wr(LAPIC_REG_DFR, 0);
+	assert_int_equal(apic_rd(LAPIC_REG_DFR), 0x0fffffff);
+	/* Read-only registers keep their value. */
+	apic_wr(LAPIC_REG_VERSION, 0);
+	assert_int_equal(apic_rd(LAPIC_REG_VERSION), 0x50014);
+	/* A reserved register: ESR bit 7, seen after the next ESR write. */
+	assert_int_equal(apic_rd(0x2a0), 0);
+	assert_int_equal(apic_rd(LAPIC_REG_ESR), 0);
+	apic_wr(LAPIC_REG_ESR, 0);
+	assert_int_equal(apic_rd(LAPIC_REG_ESR), LAPIC_ESR_ILLEGAL_REGISTER);
+	apic_wr(LAPIC_REG_ESR, 0);
+	assert_int_equal(apic_rd(LAPIC_REG_ESR), 0);
+}
+
+static void test_lapic_priority_and_eoi(void **state)
+{
+	(void)state;
+	apic_setup(true);
+	lapic_set_irq(&apic, 0x31);
+	lapic_set_irq(&apic, 0x52);
+	assert_int_equal(apic_rd(LAPIC_REG_IRR + 0x10), 1u << 0x11);
+	assert_int_equal(apic_rd(LAPIC_REG_IRR + 0x20), 1u << 0x12);
+	assert_int_equal(lapic_pending_vector(&apic), 0x52);
+	assert_int_equal(lapic_ack(&apic), 0x52);
+	assert_int_equal(apic_rd(LAPIC_REG_ISR + 0x20), 1u << 0x12);
+	assert_int_equal(apic_rd(LAPIC_REG_PPR), 0x50);
+	/* Class 3 waits behind class 5 in service; class 5 itself too (same class). */
+	assert_int_equal(lapic_pending_vector(&apic), -1);
+	lapic_set_irq(&apic, 0x5f);
+	assert_int_equal(lapic_pending_vector(&apic), -1);
+	lapic_set_irq(&apic, 0x60);
+	assert_int_equal(lapic_pending_vector(&apic), 0x60);
+	assert_int_equal(lapic_ack(&apic), 0x60);
+	/* EOI ends the highest in service first. */
+	apic_wr(LAPIC_REG_EOI, 0);
+	assert_int_equal(apic_rd(LAPIC_REG_ISR + 0x30), 0);
+	assert_int_equal(apic_rd(LAPIC_REG_ISR + 0x20), 1u << 0x12);
+	apic_wr(LAPIC_REG_EOI, 0);
+	assert_int_equal(apic_rd(LAPIC_REG_PPR), 0);
+	assert_int_equal(lapic_pending_vector(&apic), 0x5f);
+	assert_int_equal(lapic_ack(&apic), 0x5f);
+	apic_wr(LAPIC_REG_EOI, 0);
+	assert_int_equal(lapic_ack(&apic), 0x31);
+	apic_wr(LAPIC_REG_EOI, 0);
+	/* An EOI with nothing in service changes nothing. */
+	apic_wr(LAPIC_REG_EOI, 0);
+	assert_int_equal(lapic_pending_vector(&apic), -1);
+	/* Illegal vectors never reach IRR. */
+	lapic_set_irq(&apic, 15);
+	assert_int_equal(apic_rd(LAPIC_REG_IRR), 0);
+	apic_wr(LAPIC_REG_ESR, 0);
+	assert_int_equal(apic_rd(LAPIC_REG_ESR), LAPIC_ESR_RECEIVE_ILLEGAL);
+}
+
+static void test_lapic_tpr_masks(void **state)
+{
+	(void)state;
+	apic_setup(true);
+	lapic_set_tpr(&apic, 0x50);
+	assert_int_equal(apic_rd(LAPIC_REG_TPR), 0x50);
+	assert_int_equal(apic_rd(LAPIC_REG_PPR), 0x50);
+	lapic_set_irq(&apic, 0x55);
+	assert_int_equal(lapic_pending_vector(&apic), -1);
+	/* The TPR's low bits do not matter for delivery: classes do. */
+	apic_wr(LAPIC_REG_TPR, 0x4f);
+	assert_int_equal(lapic_tpr(&apic), 0x4f);
+	assert_int_equal(lapic_pending_vector(&apic), 0x55);
+	assert_int_equal(lapic_ack(&apic), 0x55);
+	/* PPR: the in-service class when above the TPR's. */
+	assert_int_equal(apic_rd(LAPIC_REG_PPR), 0x50);
+	apic_wr(LAPIC_REG_TPR, 0x61);
+	assert_int_equal(apic_rd(LAPIC_REG_PPR), 0x61);
+	apic_wr(LAPIC_REG_EOI, 0);
+	assert_int_equal(apic_rd(LAPIC_REG_PPR), 0x61);
+}
+
+static void test_lapic_icr(void **state)
+{
+	(void)state;
+	apic_setup(true);
+	/* Shorthand self, fixed. */
+	apic_wr(LAPIC_REG_ICR_LO, (1u << 18) | 0x40);
+	assert_int_equal(apic_rd(LAPIC_REG_ICR_LO) & (1u << 12), 0);
+	assert_int_equal(lapic_pending_vector(&apic), 0x40);
+	assert_int_equal(lapic_ack(&apic), 0x40);
+	apic_wr(LAPIC_REG_EOI, 0);
+	/* No shorthand, physical destination: the own ID reaches it, another does not. */
+	apic_wr(LAPIC_REG_ID, 0x03000000);
+	apic_wr(LAPIC_REG_ICR_HI, 0x03000000);
+	apic_wr(LAPIC_REG_ICR_LO, 0x41);
+	assert_int_equal(lapic_pending_vector(&apic), 0x41);
+	lapic_ack(&apic);
+	apic_wr(LAPIC_REG_EOI, 0);
+	apic_wr(LAPIC_REG_ICR_HI, 0x01000000);
+	apic_wr(LAPIC_REG_ICR_LO, 0x42);
+	assert_int_equal(lapic_pending_vector(&apic), -1);
+	/* All excluding self: nobody here. */
+	apic_wr(LAPIC_REG_ICR_LO, (3u << 18) | 0x43);
+	assert_int_equal(lapic_pending_vector(&apic), -1);
+	/* INIT and start-up IPIs (the AP bring-up sequence) to absent CPUs: ignored. */
+	apic_wr(LAPIC_REG_ICR_LO, (3u << 18) | 0x4500);
+	apic_wr(LAPIC_REG_ICR_LO, (3u << 18) | 0x4608);
+	apic_wr(LAPIC_REG_ICR_LO, 0x4500);
+	assert_int_equal(lapic_pending_vector(&apic), -1);
+	assert_int_equal(apic_rd(LAPIC_REG_IRR + 0x00), 0);
+	assert_int_equal(apic.ignored_ipis, 5);
+	assert_int_equal(apic.self_ipis, 2);
+	/* Logical flat: an LDR bit in common. */
+	apic_wr(LAPIC_REG_LDR, 0x02000000);
+	apic_wr(LAPIC_REG_ICR_HI, 0x06000000);
+	apic_wr(LAPIC_REG_ICR_LO, (1u << 11) | 0x44);
+	assert_int_equal(lapic_pending_vector(&apic), 0x44);
+	lapic_ack(&apic);
+	apic_wr(LAPIC_REG_EOI, 0);
+	/* A fixed IPI with an illegal vector: send-illegal error, nothing delivered. */
+	apic_wr(LAPIC_REG_ICR_LO, (1u << 18) | 0x05);
+	assert_int_equal(lapic_pending_vector(&apic), -1);
+	apic_wr(LAPIC_REG_ESR, 0);
+	assert_int_equal(apic_rd(LAPIC_REG_ESR), LAPIC_ESR_SEND_ILLEGAL);
+}
+
+static void test_lapic_timer_one_shot(void **state)
+{
+	(void)state;
+	apic_setup(true);
+	apic_wr(LAPIC_REG_TIMER_DIV, 0xb);	/* divide by 1 */
+	apic_wr(LAPIC_REG_LVT_TIMER, 0x30);
+	assert_int_equal(lapic_next_deadline(&apic), LAPIC_NO_DEADLINE);
+	apic_wr(LAPIC_REG_TIMER_INIT, 1000);
+	assert_int_equal(apic_rd(LAPIC_REG_TIMER_INIT), 1000);
+	assert_int_equal(apic_rd(LAPIC_REG_TIMER_CUR), 1000);
+	assert_int_equal(lapic_next_deadline(&apic), 5000 + 1000);
+	apic_clock += 999;
+	lapic_update(&apic);
+	assert_int_equal(apic_rd(LAPIC_REG_TIMER_CUR), 1);
+	assert_int_equal(lapic_pending_vector(&apic), -1);
+	apic_clock += 1;
+	lapic_update(&apic);
+	assert_int_equal(apic_rd(LAPIC_REG_TIMER_CUR), 0);
+	assert_int_equal(lapic_pending_vector(&apic), 0x30);
+	assert_int_equal(lapic_next_deadline(&apic), LAPIC_NO_DEADLINE);
+	/* One shot: no more however long it waits. */
+	lapic_ack(&apic);
+	apic_wr(LAPIC_REG_EOI, 0);
+	apic_clock += 100000;
+	lapic_update(&apic);
+	assert_int_equal(lapic_pending_vector(&apic), -1);
+	assert_int_equal(apic.timer_irqs, 1);
+	/* Divide by 128 (1010b): 10 timer ticks are 1280 cycles. */
+	apic_wr(LAPIC_REG_TIMER_DIV, 0xa);
+	apic_wr(LAPIC_REG_TIMER_INIT, 10);
+	assert_int_equal(lapic_next_deadline(&apic), apic_clock + 1280);
+	apic_clock += 128 * 3;
+	assert_int_equal(apic_rd(LAPIC_REG_TIMER_CUR), 7);
+	/* Initial count 0 stops it. */
+	apic_wr(LAPIC_REG_TIMER_INIT, 0);
+	assert_int_equal(apic_rd(LAPIC_REG_TIMER_CUR), 0);
+	assert_int_equal(lapic_next_deadline(&apic), LAPIC_NO_DEADLINE);
+}
+
+static void test_lapic_timer_periodic(void **state)
+{
+	uint64_t start;
+
+	(void)state;
+	apic_setup(true);
+	apic_wr(LAPIC_REG_TIMER_DIV, 0x3);	/* divide by 16 */
+	apic_wr(LAPIC_REG_LVT_TIMER, LAPIC_LVT_PERIODIC | 0x31);
+	start = apic_clock;
+	apic_wr(LAPIC_REG_TIMER_INIT, 100);	/* a period of 1600 cycles */
+	assert_int_equal(lapic_next_deadline(&apic), start + 1600);
+	apic_clock = start + 1600;
+	lapic_update(&apic);
+	assert_int_equal(lapic_ack(&apic), 0x31);
+	apic_wr(LAPIC_REG_EOI, 0);
+	assert_int_equal(lapic_next_deadline(&apic), start + 3200);
+	/* Three periods more in one go: one interrupt (one IRR bit), the count keeps its phase. */
+	apic_clock = start + 4 * 1600 + 5 * 16;
+	lapic_update(&apic);
+	assert_int_equal(apic.timer_irqs, 2);
+	assert_int_equal(apic_rd(LAPIC_REG_TIMER_CUR), 95);
+	assert_int_equal(lapic_next_deadline(&apic), start + 5 * 1600);
+	assert_int_equal(lapic_ack(&apic), 0x31);
+	/* In service: the next period's interrupt waits in IRR (same class). */
+	apic_clock = start + 5 * 1600;
+	lapic_update(&apic);
+	assert_int_equal(lapic_pending_vector(&apic), -1);
+	apic_wr(LAPIC_REG_EOI, 0);
+	assert_int_equal(lapic_pending_vector(&apic), 0x31);
+	/* Masked: it counts, raises nothing and wakes nobody. */
+	lapic_ack(&apic);
+	apic_wr(LAPIC_REG_EOI, 0);
+	apic_wr(LAPIC_REG_LVT_TIMER, LAPIC_LVT_MASKED | LAPIC_LVT_PERIODIC | 0x31);
+	assert_int_equal(lapic_next_deadline(&apic), LAPIC_NO_DEADLINE);
+	apic_clock += 10 * 1600;
+	lapic_update(&apic);
+	assert_int_equal(lapic_pending_vector(&apic), -1);
+	assert_int_equal(apic.timer_irqs, 3);
+}
+
+static void test_lapic_software_disable_and_lint0(void **state)
+{
+	(void)state;
+	apic_setup(true);
+	/* Enabled, LINT0 ExtINT unmasked: the PIC passes; masked: it does not. */
+	assert_true(lapic_accepts_pic(&apic));
+	apic_wr(LAPIC_REG_LVT_LINT0, LAPIC_LVT_MASKED | 0x700);
+	assert_false(lapic_accepts_pic(&apic));
+	apic_wr(LAPIC_REG_LVT_LINT0, 0x0020);	/* fixed mode: not the PIC's */
+	assert_false(lapic_accepts_pic(&apic));
+	/* Software disable masks every LVT and keeps them masked; the PIC then passes. */
+	apic_wr(LAPIC_REG_LVT_TIMER, 0x30);
+	apic_wr(LAPIC_REG_SVR, 0x0ff);
+	assert_int_equal(apic_rd(LAPIC_REG_LVT_TIMER), LAPIC_LVT_MASKED | 0x30);
+	apic_wr(LAPIC_REG_LVT_TIMER, 0x30);
+	assert_int_equal(apic_rd(LAPIC_REG_LVT_TIMER), LAPIC_LVT_MASKED | 0x30);
+	assert_true(lapic_accepts_pic(&apic));
+	/* Enabled again, the masks stay until written. */
+	apic_wr(LAPIC_REG_SVR, 0x1ff);
+	assert_int_equal(apic_rd(LAPIC_REG_LVT_TIMER), LAPIC_LVT_MASKED | 0x30);
+	apic_wr(LAPIC_REG_LVT_TIMER, 0x60030);	/* TSC-deadline mode (bit 18) is hidden: not kept */
+	assert_int_equal(apic_rd(LAPIC_REG_LVT_TIMER), 0x20030);
+}
+
+static void test_lapic_base_msr(void **state)
+{
+	(void)state;
+	apic_setup(true);
+	/* x2APIC (EXTD), a reserved bit, an address past MAXPHYADDR, a move: #GP, nothing changed. */
+	assert_false(lapic_write_base_msr(&apic, 0xfee00d00ull, 40));
+	assert_false(lapic_write_base_msr(&apic, 0xfee00901ull, 40));
+	assert_false(lapic_write_base_msr(&apic, (1ull << 40) | 0xfee00900ull, 40));
+	assert_false(lapic_write_base_msr(&apic, 0xfec00900ull, 40));
+	assert_int_equal(lapic_base_msr(&apic), 0xfee00900ull);
+	/* The same value again; BSP is read-only. */
+	assert_true(lapic_write_base_msr(&apic, 0xfee00800ull, 40));
+	assert_int_equal(lapic_base_msr(&apic), 0xfee00900ull);
+	/* Global disable: power-up state, nothing presented, the PIC passes. */
+	apic_wr(LAPIC_REG_ID, 0x02000000);
+	apic_wr(LAPIC_REG_TPR, 0x20);
+	lapic_set_irq(&apic, 0x40);
+	assert_true(lapic_write_base_msr(&apic, 0xfee00100ull, 40));
+	assert_int_equal(lapic_base_msr(&apic), 0xfee00100ull);
+	assert_int_equal(lapic_pending_vector(&apic), -1);
+	assert_true(lapic_accepts_pic(&apic));
+	lapic_set_irq(&apic, 0x41);
+	assert_true(lapic_write_base_msr(&apic, 0xfee00900ull, 40));
+	assert_int_equal(apic_rd(LAPIC_REG_SVR), 0xff);
+	assert_int_equal(apic_rd(LAPIC_REG_TPR), 0);
+	assert_int_equal(apic_rd(LAPIC_REG_ID), 0x02000000);
+	apic_wr(LAPIC_REG_SVR, 0x1ff);
+	assert_int_equal(lapic_pending_vector(&apic), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -411,6 +748,15 @@ int main(void)
 		cmocka_unit_test(test_pit_read_back_status),
 		cmocka_unit_test(test_port61_gate_and_out2),
 		cmocka_unit_test(test_port61_gate_restarts_mode2),
+		cmocka_unit_test(test_lapic_reset_state),
+		cmocka_unit_test(test_lapic_access_sizes),
+		cmocka_unit_test(test_lapic_priority_and_eoi),
+		cmocka_unit_test(test_lapic_tpr_masks),
+		cmocka_unit_test(test_lapic_icr),
+		cmocka_unit_test(test_lapic_timer_one_shot),
+		cmocka_unit_test(test_lapic_timer_periodic),
+		cmocka_unit_test(test_lapic_software_disable_and_lint0),
+		cmocka_unit_test(test_lapic_base_msr),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
