@@ -17,6 +17,9 @@ GUEST_NAMES += msr cpuid_check
 GUEST_NAMES += apic
 # Debug registers across exits, and real mode / big real mode (guest/debugreg.c, guest/realmode.c).
 GUEST_NAMES += debugreg realmode
+# Linked at 4 MiB, as many QEMU test kernels are (guest/lib/guest.ld takes GUEST_LOAD_BASE).
+GUEST_NAMES += bigimage
+$(BUILD)/guest/bigimage.elf: GUEST_EXTRA_LDFLAGS := --defsym=GUEST_LOAD_BASE=0x400000
 
 # Guests that run in 64-bit long mode, on the runtime in guest/lib64/.
 GUEST64_NAMES := paging64
@@ -79,7 +82,7 @@ $(GUEST_ASM_OBJS): $(GUEST_OBJDIR)/%.o: guest/%.asm $(BUILD)/flags.GUEST_NASMFLA
 $(GUEST_NAMES:%=$(BUILD)/guest/%.elf): $(BUILD)/guest/%.elf: $(GUEST_OBJDIR)/%.o $(GUEST_LIB_OBJS) \
 		guest/lib/guest.ld $(BUILD)/flags.GUEST_LDFLAGS
 	@echo "  GUESTLD $@"
-	$(Q)$(GUEST_LD) $(GUEST_LDFLAGS) -o $@ $(GUEST_LIB_OBJS) $<
+	$(Q)$(GUEST_LD) $(GUEST_EXTRA_LDFLAGS) $(GUEST_LDFLAGS) -o $@ $(GUEST_LIB_OBJS) $<
 
 $(GUEST64_C_OBJS): $(GUEST64_OBJDIR)/%.o: guest/%.c $(BUILD)/flags.GUEST64_CFLAGS
 	@mkdir -p $(@D)

@@ -81,6 +81,11 @@ cases() {
 	# testdev runs all of its parts under the VMM too (SSE moves and CMPS/SCAS through vmm/emulate);
 	# qemu-guest-testdev-full also checks their lines on QEMU.
 	tcase qemu-guest-acpi 1 --host qemu-guest --guest build/guest/acpi.elf -- '^guest: PASS acpi$'
+	# A kernel linked at 4 MiB with a 12 MiB data segment that runs code copied to physical 0 (guest/bigimage.c).
+	for mode in $MMU_MODES; do
+		tcase "bochs-bigimage-$mode" 1 --host bochs --guest build/guest/bigimage.elf --args "mmu=$mode" -- '^\[bigimage\] guest: linked at 0x40[0-9a-f]{4}, data segment of 12 MiB' '^\[bigimage\] guest: code copied to physical 0 runs$' '^\[bigimage\] guest: PASS bigimage$'
+	done
+	tcase qemu-guest-bigimage 1 --host qemu-guest --guest build/guest/bigimage.elf -- '^guest: PASS bigimage$'
 	tcase qemu-guest-pic_pit 1 --host qemu-guest --guest build/guest/pic_pit.elf -- '^guest: PASS pic_pit$'
 	# The local APIC (guest/apic.c; CR8 <-> TPR in 64-bit mode: guest/apic_cr8.c): timer one-shot and periodic,
 	# self-IPIs, TPR masking, EOI, SVR, IA32_APIC_BASE; under the VMM in each MMU mode, and under QEMU TCG alone
