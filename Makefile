@@ -42,6 +42,7 @@ unit-tests: $(UNIT_BINS)
 help:
 	@echo "make run   [HOST=auto|bochs|qemu-kvm|qemu-tcg] [CPU=<bochs model>] [VMM_ARGS='log=debug']"
 	@echo "           [GUEST='k1.elf k2.elf'] [ARGS='guest args']  run your own multiboot kernels"
+	@echo "           [MODULE='file[:args] ...']  multiboot modules for each guest in GUEST"
 	@echo "make test  unit tests (ASan/UBSan) and boot tests under Bochs and QEMU"
 	@echo "make clean"
 
@@ -99,7 +100,7 @@ deps:
 	@scripts/deps.sh
 
 # HOST, CPU, VMM_ARGS, GUEST, ARGS (and the rest below) reach scripts/run through the environment.
-export HOST CPU VMM_ARGS BIOS BOOT MEM TIMEOUT GUEST ARGS
+export HOST CPU VMM_ARGS BIOS BOOT MEM TIMEOUT GUEST ARGS MODULE
 run: deps
 	@$(MAKE) --no-print-directory vmm
 	scripts/run

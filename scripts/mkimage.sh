@@ -20,6 +20,8 @@ NAME being the module file's name without its directory and a trailing ".elf".
   --mbr FILE      the assembled boot/mbr.asm (default: assemble it now)
   --stage2 FILE   the assembled boot/stage2.asm (default: assemble it now)
 
+A module file whose name starts with '+' is a multiboot module of the guest
+module before it, not a guest (docs/boot.md).
 At most 15 modules; a command line "NAME ARGS" has at most 55 bytes, and
 NAME may not contain white space. MODULE ends at the first ':'.
 Relative paths are taken from the current directory.

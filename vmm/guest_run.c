@@ -21,6 +21,19 @@ _Static_assert((GUEST_MEM_MAX >> 12) <= MMU_MAX_MEMSLOT_PAGES, "guest RAM is one
 /* Headroom the VMM keeps for itself (page tables, VMCS) when sizing a guest. */
 #define VMM_RESERVE_BYTES	(4ull << 20)
 
+/*
+ * A boot module whose command line starts with GUEST_MODULE_MARKER ("+NAME
+ * ARGS") is not a guest: it is a multiboot module of the nearest guest
+ * module before it in the boot order, handed to that guest with the string
+ * "NAME ARGS" (docs/boot.md).
+ */
+#define GUEST_MODULE_MARKER	'+'
+
+static bool is_guest_module(const struct boot_module *m)
+{
+	return m->cmdline[0] == GUEST_MODULE_MARKER;
+}
+
 /* The module's name: its cmdline's first word ("NAME ARGS"). */
 static size_t module_name_len(const struct boot_module *m)
 {
@@ -37,7 +50,7 @@ static const struct boot_module *find_module(const struct boot_handover *h, cons
 	uint32_t i;
 
 	for (i = 0; i < h->module_count; i++)
-		if (module_name_len(&h->modules[i]) == len &&
+		if (!is_guest_module(&h->modules[i]) && module_name_len(&h->modules[i]) == len &&
 		    !memcmp(h->modules[i].cmdline, name, len))
 			return &h->modules[i];
 	return NULL;
@@ -124,10 +137,35 @@ static int refuse(const char *name, const char *why)
 	return VMM_STATUS_GUEST_REFUSED;
 }
 
-static int run_module(const struct boot_module *m, const struct boot_options *opts)
+/*
+ * The guest modules of the guest h->modules[g]: the marked modules right
+ * after it, each given to the guest as its bytes and "NAME ARGS" (the
+ * marker dropped).  Boot module memory stays reserved while guests run, so
+ * the specs may point into it.  Returns how many.
+ */
+static size_t guest_modules_of(const struct boot_handover *h, uint32_t g,
+			       struct mb_module_spec specs[BOOT_MAX_MODULES])
 {
+	size_t n = 0;
+	uint32_t i;
+
+	for (i = g + 1; i < h->module_count && is_guest_module(&h->modules[i]); i++, n++) {
+		const struct boot_module *m = &h->modules[i];
+
+		specs[n].data = (const void *)(uintptr_t)m->start;
+		specs[n].size = m->end - m->start;
+		specs[n].cmdline = m->cmdline + 1;
+	}
+	return n;
+}
+
+static int run_module(const struct boot_handover *h, const struct boot_module *m,
+		      const struct boot_options *opts)
+{
+	struct mb_module_spec mods[BOOT_MAX_MODULES];
+	size_t nmods = guest_modules_of(h, (uint32_t)(m - h->modules), mods), i;
 	struct phys_range hole = multiboot_reserved_low_range();
-	char name[VM_NAME_MAX], err[160];
+	char name[VM_NAME_MAX], err[384];
 	struct elf_load_result elf;
 	uint64_t mbi, end;
 	struct vcpu *v;
@@ -154,7 +192,7 @@ static int run_module(const struct boot_module *m, const struct boot_options *op
 	vm->mmu.mmio_caching = opts->mmio_caching && (!shadow || shadow_mmio_marker_exists());
 	if (elf_load_multiboot((const void *)(uintptr_t)m->start, m->end - m->start, &vm->ram,
 			       &hole, 1, &elf, err, sizeof(err)) ||
-	    multiboot_info_build(&vm->ram, elf.end, m->cmdline, NULL, 0, &mbi, &end, err,
+	    multiboot_info_build(&vm->ram, elf.end, m->cmdline, mods, nmods, &mbi, &end, err,
 				 sizeof(err))) {
 		status = destroy_vm(vm, name, VMM_STATUS_GUEST_REFUSED);
 		return status == VMM_STATUS_GUEST_REFUSED ? refuse(name, err) : status;
@@ -162,6 +200,14 @@ static int run_module(const struct boot_module *m, const struct boot_options *op
 	log_info("vmm: guest %s: ELF%u entry %#lx, loaded [%#lx, %#lx), multiboot info at %#lx, %luM RAM, mmu=%s\n",
 		 name, elf.elf_class, elf.entry, elf.start, elf.end, mbi, vm->ram.size >> 20,
 		 shadow ? "shadow" : "ept");
+	for (i = 0; i < nmods; i++) {
+		uint32_t entry = (uint32_t)(mbi + MB_INFO_MODS_OFFSET + 16 * i);
+		uint32_t range[2];
+
+		memcpy(range, guest_ram_ptr(&vm->ram, entry), sizeof(range));	/* mod_start, mod_end */
+		log_info("vmm: guest %s: module %zu '%s' at [%#x, %#x), %zu bytes\n", name, i,
+			 mods[i].cmdline, range[0], range[1], mods[i].size);
+	}
 
 	vmx_reset_guest_msrs();
 	v = vcpu_create(vm, (uint32_t)elf.entry, (uint32_t)mbi, shadow);
@@ -194,10 +240,17 @@ int run_guests(const struct boot_handover *h, const struct boot_options *opts)
 			log_error("vmm: error: guest=%s, but no guest modules were loaded\n", p);
 		return *p ? VMM_STATUS_BAD_CMDLINE : -1;
 	}
+	if (is_guest_module(&h->modules[0])) {
+		log_error("vmm: error: boot module 0 '%s' is a guest module ('+' before its name) but no guest module comes before it\n",
+			  h->modules[0].cmdline);
+		return VMM_STATUS_BAD_CMDLINE;
+	}
 	for (i = 0; *p || (!opts->guests[0] && i < h->module_count); i++) {
 		const struct boot_module *m;
 		int status;
 
+		if (!opts->guests[0] && is_guest_module(&h->modules[i]))
+			continue;	/* given to the guest before it */
 		if (opts->guests[0]) {
 			size_t len = 0;
 
@@ -212,7 +265,7 @@ int run_guests(const struct boot_handover *h, const struct boot_options *opts)
 		} else {
 			m = &h->modules[i];
 		}
-		status = run_module(m, opts);
+		status = run_module(h, m, opts);
 		log_error("vmm: guest %.*s: exit status %d\n", (int)module_name_len(m), m->cmdline,
 			  status);
 		if (final == -1 || (final == GUEST_STATUS_PASS && status != GUEST_STATUS_PASS))

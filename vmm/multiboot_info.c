@@ -21,6 +21,7 @@
 
 _Static_assert(MBI_STRUCT_SIZE <= MBI_MMAP_OFFSET, "the memory map follows the structure");
 _Static_assert(MBI_MODS_OFFSET % 4 == 0, "module entries are 32-bit aligned");
+_Static_assert(MBI_MODS_OFFSET == MB_INFO_MODS_OFFSET, "the header's module list offset");
 
 /* multiboot_info field offsets (multiboot 1 specification, section 3.3). */
 #define MBI_FLAGS		0
@@ -115,9 +116,38 @@ static void plan_layout(uint64_t start, const char *cmdline, const struct mb_mod
 	lay->end = addr;
 }
 
-static int check_layout(const struct guest_ram *ram, const struct mbi_layout *lay,
-			char *err, size_t errlen)
+/*
+ * The info itself fits but [lay->base, lay->end) does not: names the first
+ * module that ends past guest RAM, since that is what the user must shrink.
+ */
+static int module_does_not_fit(const struct guest_ram *ram, const struct mbi_layout *lay,
+			       const struct mb_module_spec *mods, size_t nmods, char *err, size_t errlen)
 {
+	uint64_t addr = lay->modules;
+	size_t i;
+
+	for (i = 0; i < nmods; i++) {
+		if (!guest_ram_contains(ram, addr, mods[i].size))
+			return fail(err, errlen, "multiboot module %zu '%s' does not fit in guest RAM: %zu bytes from %#llx, but RAM ends at %#llx",
+				    i, string_or_empty(mods[i].cmdline), mods[i].size,
+				    (unsigned long long)addr, (unsigned long long)ram->size);
+		addr = next_module_start(addr, mods[i].size);
+	}
+	/* Only the page padding after the last module is past the end. */
+	return fail(err, errlen, "multiboot info does not fit in guest RAM: needs [%#llx, %#llx) but RAM ends at %#llx",
+		    (unsigned long long)lay->base, (unsigned long long)lay->end,
+		    (unsigned long long)ram->size);
+}
+
+static int check_layout(const struct guest_ram *ram, const struct mbi_layout *lay,
+			const struct mb_module_spec *mods, size_t nmods, char *err, size_t errlen)
+{
+	bool info_fits = lay->modules != UINT64_MAX &&
+			 guest_ram_contains(ram, lay->base, lay->modules - lay->base);
+
+	if (info_fits && (lay->end == UINT64_MAX ||
+			  !guest_ram_contains(ram, lay->base, lay->end - lay->base)))
+		return module_does_not_fit(ram, lay, mods, nmods, err, errlen);
 	if (lay->end == UINT64_MAX)
 		return fail(err, errlen, "multiboot info does not fit in guest RAM: needs more than 2^64 bytes from %#llx",
 			    (unsigned long long)lay->base);
@@ -248,7 +278,7 @@ int multiboot_info_build(const struct guest_ram *ram, uint64_t start, const char
 		return fail(err, errlen, "guest RAM of %#llx bytes is too small for a multiboot guest (at least 2 MiB)",
 			    (unsigned long long)ram->size);
 	plan_layout(start, cmdline, mods, nmods, &lay);
-	if (check_layout(ram, &lay, err, errlen))
+	if (check_layout(ram, &lay, mods, nmods, err, errlen))
 		return -1;
 
 	/* The info area, gaps included, is zeroed first; the fields go on top. */

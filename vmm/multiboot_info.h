@@ -30,6 +30,8 @@
 #define MB_INFO_LOADER_NAME	"vmm"
 #define MB_INFO_MMAP_ENTRIES	4	/* see multiboot_info_build() */
 #define MB_INFO_MIN_RAM		0x200000ull
+/* Where the module list starts, from the multiboot_info structure (see below). */
+#define MB_INFO_MODS_OFFSET	228
 
 static inline uint64_t multiboot_reserved_low_start(void)
 {
@@ -80,7 +82,10 @@ struct mb_module_spec {
  *
  * Returns 0 with *mbi_gpa = A (the value for EBX) and *end, or -1 with a
  * one-line reason in err (err may be NULL only when errlen is 0) when S is
- * below 2 MiB, when [A, *end) does not fit in guest RAM, does not lie
+ * below 2 MiB, when [A, *end) does not fit in guest RAM (when the info
+ * itself fits, the reason names the first module that does not: "multiboot
+ * module I 'STRING' does not fit in guest RAM: N bytes from X, but RAM ends
+ * at S"), does not lie
  * below 4 GiB (every address in the structures is 32-bit), or overlaps
  * the low reserved hole.  Guest RAM is written only on success.  The
  * modules' data must not overlap guest RAM at or above A.

@@ -323,6 +323,92 @@ static void test_many_modules(void **state)
 	free(data);
 }
 
+static bool ranges_overlap(uint64_t a, uint64_t a_end, uint64_t b, uint64_t b_end)
+{
+	return a < b_end && b < a_end;
+}
+
+/* True when [start, end) lies inside one region the info's memory map calls usable. */
+static bool in_usable_ram(const struct fixture *fx, const struct mbi_view *v, uint64_t start, uint64_t end)
+{
+	for (uint64_t e = v->mmap_addr; e < v->mmap_addr + v->mmap_length; e += rd32(&fx->ram, e) + 4) {
+		uint64_t base = rd(&fx->ram, e + 4, 8), len = rd(&fx->ram, e + 12, 8);
+
+		if (rd32(&fx->ram, e + 20) == 1 && start >= base && end <= base + len)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * What run_module() does for a guest with multiboot modules: start is the
+ * kernel's end.  Each module lies page-aligned above the kernel, in usable
+ * RAM, and overlaps neither the kernel, the info structure, the module
+ * list, the memory map nor any string.
+ */
+static void test_guest_modules_placement(void **state)
+{
+	struct fixture *fx = *state;
+	const uint64_t kernel_start = 0x400000, kernel_end = 0x40a123;
+	static const char cfg[] = "greeting=hello\nanswer=42\n";
+	uint8_t *bin = pattern(0x3001, 6);
+	const struct mb_module_spec mods[] = {
+		{ cfg, sizeof(cfg) - 1, "modules.cfg tag=one" },
+		{ bin, 0x3001, "blob" },
+	};
+	const char *cmdline = "modules mods=2 line=answer=42";
+	struct mbi_view v;
+
+	build(fx, kernel_end, cmdline, mods, ARRAY_SIZE(mods));
+	v = expect_common(fx, 0x40b000, cmdline, ARRAY_SIZE(mods));
+	expect_modules(fx, &v, mods, ARRAY_SIZE(mods));
+	for (size_t i = 0; i < ARRAY_SIZE(mods); i++) {
+		uint64_t e = v.mods_addr + 16 * i;
+		uint64_t start = rd32(&fx->ram, e), end = rd32(&fx->ram, e + 4);
+		uint64_t str = rd32(&fx->ram, e + 8);
+
+		assert_true(start >= kernel_end && start % PAGE == 0);
+		assert_false(ranges_overlap(start, end, kernel_start, kernel_end));
+		assert_true(in_usable_ram(fx, &v, start, end));
+		assert_false(ranges_overlap(start, end, fx->mbi, fx->mbi + 116));
+		assert_false(ranges_overlap(start, end, v.mods_addr, v.mods_addr + 16 * ARRAY_SIZE(mods)));
+		assert_false(ranges_overlap(start, end, v.mmap_addr, v.mmap_addr + v.mmap_length));
+		assert_false(ranges_overlap(start, end, v.cmdline, v.cmdline + strlen(cmdline) + 1));
+		for (size_t j = 0; j < ARRAY_SIZE(mods); j++) {
+			uint64_t s2 = rd32(&fx->ram, v.mods_addr + 16 * j + 8);
+
+			assert_false(ranges_overlap(start, end, s2, s2 + strlen(mods[j].cmdline) + 1));
+		}
+		assert_string_equal(str_at(&fx->ram, str, fx->end), mods[i].cmdline);
+	}
+	assert_memory_equal(fx->ram.host + rd32(&fx->ram, v.mods_addr), cfg, sizeof(cfg) - 1);
+	free(bin);
+}
+
+/* A module that does not fit is named, with its size, address and the RAM's end; nothing is written. */
+static void test_guest_module_does_not_fit(void **state)
+{
+	struct fixture *fx = *state;
+	uint8_t *big = pattern(0x300000, 8);
+	const struct mb_module_spec mods[] = {
+		{ big, 0x1000, "small" },
+		{ big, 0x300000, "big.bin size=3M" },
+	};
+
+	/* Info at 0x400000, module 0 at 0x401000, module 1 needs [0x402000, 0x702000): fits in 8 MiB. */
+	build(fx, 0x3ff001, "k", mods, 2);
+	expect_common(fx, 0x400000, "k", 2);
+	assert_int_equal(fx->end, 0x702000);
+	/* 0x100000 further up, module 1 would need [0x502000, 0x802000). */
+	build(fx, 0x4ff001, "k", mods, 2);
+	expect_refusal(fx, "multiboot module 1 'big.bin size=3M' does not fit in guest RAM: 3145728 bytes from 0x502000, but RAM ends at 0x800000");
+	/* Exactly up to the end of RAM is fine. */
+	build(fx, 0x4fd001, "k", mods, 2);
+	expect_common(fx, 0x4fe000, "k", 2);
+	assert_int_equal(fx->end, RAM_SIZE);
+	free(big);
+}
+
 static void test_memory_map_follows_ram_size(void **state)
 {
 	struct fixture *fx = *state;
@@ -389,7 +475,7 @@ static void test_start_near_end_of_ram(void **state)
 	expect_common(fx, RAM_SIZE - PAGE, "kernel", 0);
 	assert_int_equal(fx->end, RAM_SIZE);
 	build(fx, RAM_SIZE - PAGE, "kernel", &mod, 1);
-	expect_refusal(fx, "multiboot info does not fit in guest RAM: needs [0x7ff000, 0x801000) but RAM ends at 0x800000");
+	expect_refusal(fx, "multiboot module 0 'm' does not fit in guest RAM: 16 bytes from 0x800000, but RAM ends at 0x800000");
 	build(fx, RAM_SIZE - PAGE + 1, "", NULL, 0);
 	expect_refusal(fx, "multiboot info does not fit in guest RAM: needs [0x800000, 0x801000) but RAM ends at 0x800000");
 	build(fx, 0x40000000, "", NULL, 0);
@@ -403,13 +489,16 @@ static void test_overflowing_layout(void **state)
 	struct fixture *fx = *state;
 	const struct mb_module_spec huge[] = { { NULL, SIZE_MAX, "" } };
 	const struct mb_module_spec two[] = { { NULL, SIZE_MAX / 2, "" }, { NULL, SIZE_MAX / 2 + 2, "" } };
+	char want[160];
 
 	build(fx, UINT64_MAX - 10, "", NULL, 0);
 	expect_refusal(fx, "multiboot info does not fit in guest RAM: needs more than 2^64 bytes from 0xffffffffffffffff");
 	build(fx, 0x100000, "", huge, 1);
-	expect_refusal(fx, "multiboot info does not fit in guest RAM: needs more than 2^64 bytes from 0x100000");
+	snprintf(want, sizeof(want), "multiboot module 0 '' does not fit in guest RAM: %zu bytes from 0x101000, but RAM ends at 0x800000", SIZE_MAX);
+	expect_refusal(fx, want);
 	build(fx, 0x100000, "", two, 2);
-	expect_refusal(fx, "multiboot info does not fit in guest RAM: needs more than 2^64 bytes from 0x100000");
+	snprintf(want, sizeof(want), "multiboot module 0 '' does not fit in guest RAM: %zu bytes from 0x101000, but RAM ends at 0x800000", SIZE_MAX / 2);
+	expect_refusal(fx, want);
 }
 
 /*
@@ -505,6 +594,8 @@ int main(void)
 		cmocka_unit_test(test_modules),
 		cmocka_unit_test(test_long_strings),
 		cmocka_unit_test(test_many_modules),
+		cmocka_unit_test(test_guest_modules_placement),
+		cmocka_unit_test(test_guest_module_does_not_fit),
 		cmocka_unit_test(test_memory_map_follows_ram_size),
 		cmocka_unit_test(test_mem_upper_is_capped),
 		cmocka_unit_test(test_ram_too_small),
