@@ -1,4 +1,6 @@
 /* The local APIC in xAPIC mode: registers, priority, EOI, self-IPIs, the one-shot/periodic timer and IA32_APIC_BASE. */
+#include <stddef.h>
+
 #include "devices/lapic.h"
 #include "devices/pit.h"
 
@@ -100,6 +102,19 @@ void lapic_set_irq(struct lapic *l, uint8_t vector)
 	accept(l, vector);
 }
 
+void lapic_accept_irq(struct lapic *l, uint8_t vector, bool level)
+{
+	accept(l, vector);
+	if (level && vector >= 16 && globally_enabled(l))
+		set_bit256(l->tmr, vector);
+}
+
+void lapic_set_eoi_hook(struct lapic *l, void (*fn)(void *ctx, uint8_t vector), void *ctx)
+{
+	l->eoi_level = fn;
+	l->eoi_ctx = ctx;
+}
+
 /* Power-up register state (SDM 10.4.7.1), shared by reset and a global disable. */
 static void reset_registers(struct lapic *l)
 {
@@ -138,6 +153,8 @@ void lapic_init(struct lapic *l, uint64_t clock_hz, uint64_t (*now)(void *ctx), 
 	l->now = now;
 	l->ctx = ctx;
 	l->timer_irqs = l->self_ipis = l->ignored_ipis = 0;
+	l->eoi_level = NULL;
+	l->eoi_ctx = NULL;
 	reset_registers(l);
 	/* What QEMU (and a BIOS) leave on the BSP: the PIC's INTR passes through LINT0 as ExtINT. */
 	l->lvt[LAPIC_LVT_LINT0] = LAPIC_DM_EXTINT << 8;
@@ -310,11 +327,24 @@ static void timer_load(struct lapic *l, uint32_t value)
 
 /* ---- ICR ---- */
 
+bool lapic_match_destination(const struct lapic *l, uint8_t dest, bool logical)
+{
+	if (logical) {
+		/* Flat model (DFR 0xf...): bitwise; cluster model: same cluster and a common bit. */
+		uint32_t ldr = l->ldr >> 24;
+
+		if (dest == 0xff)
+			return true;
+		if ((l->dfr >> 28) == 0xf)
+			return (ldr & dest) != 0;
+		return (ldr >> 4) == ((uint32_t)dest >> 4) && (ldr & dest & 0xf) != 0;
+	}
+	return dest == 0xff || dest == (l->id >> 24);
+}
+
 /* Whether an IPI with this ICR reaches this (the only) APIC. */
 static bool ipi_targets_self(const struct lapic *l)
 {
-	uint32_t dest = l->icr_hi >> 24;
-
 	switch (ICR_SHORTHAND(l->icr_lo)) {
 	case SHORTHAND_SELF:
 	case SHORTHAND_ALL:
@@ -322,17 +352,7 @@ static bool ipi_targets_self(const struct lapic *l)
 	case SHORTHAND_OTHERS:
 		return false;
 	default:
-		if (l->icr_lo & ICR_DEST_LOGICAL) {
-			/* Flat model (DFR 0xf...): bitwise; cluster model: same cluster and a common bit. */
-			uint32_t ldr = l->ldr >> 24;
-
-			if (dest == 0xff)
-				return true;
-			if ((l->dfr >> 28) == 0xf)
-				return (ldr & dest) != 0;
-			return (ldr >> 4) == (dest >> 4) && (ldr & dest & 0xf) != 0;
-		}
-		return dest == 0xff || dest == (l->id >> 24);
+		return lapic_match_destination(l, (uint8_t)(l->icr_hi >> 24), l->icr_lo & ICR_DEST_LOGICAL);
 	}
 }
 
@@ -441,9 +461,17 @@ void lapic_write_reg(struct lapic *l, uint32_t offset, uint32_t value)
 	case LAPIC_REG_EOI: {
 		int v = highest256(l->isr);
 
-		/* EOI ends the highest-priority interrupt in service; with none, nothing happens. */
-		if (v >= 0)
+		/*
+		 * EOI ends the highest-priority interrupt in service; with none,
+		 * nothing happens.  A level-triggered one (TMR) is also ended at
+		 * the I/O APIC, which may send it again at once if its line is
+		 * still high: ISR is cleared first so that it can be accepted.
+		 */
+		if (v >= 0) {
 			clear_bit256(l->isr, (unsigned)v);
+			if ((l->tmr[v / 32] & (1u << (v % 32))) && l->eoi_level)
+				l->eoi_level(l->eoi_ctx, (uint8_t)v);
+		}
 		break;
 	}
 	case LAPIC_REG_LDR:

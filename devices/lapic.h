@@ -97,6 +97,9 @@ struct lapic {
 	uint64_t clock_hz;
 	uint64_t (*now)(void *ctx);
 	void *ctx;
+	/* EOI of a level-triggered vector (TMR bit set): told to the I/O APIC.  NULL: nobody listens. */
+	void (*eoi_level)(void *ctx, uint8_t vector);
+	void *eoi_ctx;
 	/* Statistics. */
 	uint64_t timer_irqs, self_ipis, ignored_ipis;
 };
@@ -127,6 +130,24 @@ uint8_t lapic_ppr(const struct lapic *l);
 
 /* An edge-triggered fixed interrupt accepted into IRR (vector < 16: refused, ESR bit 6). */
 void lapic_set_irq(struct lapic *l, uint8_t vector);
+
+/*
+ * A fixed interrupt from the bus (the I/O APIC's messages): into IRR, with
+ * its TMR bit set for a level-triggered one, so that its EOI is broadcast
+ * to the eoi_level hook.  Vector < 16: refused, ESR bit 6.
+ */
+void lapic_accept_irq(struct lapic *l, uint8_t vector, bool level);
+
+/*
+ * Whether a message for dest reaches this APIC: physical, dest is its ID
+ * or 0xff (broadcast); logical, dest 0xff or, under DFR's flat model, a bit
+ * in common with LDR, under the cluster model the same cluster (high
+ * nibble) and a bit in common.
+ */
+bool lapic_match_destination(const struct lapic *l, uint8_t dest, bool logical);
+
+/* The hook an EOI of a level-triggered vector calls (the I/O APIC's EOI); fn NULL: none. */
+void lapic_set_eoi_hook(struct lapic *l, void (*fn)(void *ctx, uint8_t vector), void *ctx);
 
 /*
  * The vector the APIC would present now, or -1: the highest in IRR whose

@@ -1,6 +1,5 @@
 /* QEMU's pc-testdev: IOPORT read-back register, FLUSH, IRQ lines through a hook, and the IOMEM window on the MMIO bus. */
 #include "devices/pc_testdev.h"
-#include "devices/pic.h"
 
 /* IOPORT and IOPORT_BYTE: byte i of the access is register byte (offset + i), if that is below 4. */
 static uint32_t ioport_read(void *opaque, uint16_t port, unsigned size)
@@ -64,12 +63,6 @@ static void irq_write(void *opaque, uint16_t port, unsigned size, uint32_t value
 		t->irq_levels &= ~(1u << line);
 	if (t->set_irq)
 		t->set_irq(t->irq_ctx, line, level);
-}
-
-void pc_testdev_to_pic(void *pic, unsigned irq, bool level)
-{
-	if (irq < PIC_IRQS)
-		pic_set_irq(pic, irq, level);
 }
 
 /* The mmio bus keeps offset + size within the window. */

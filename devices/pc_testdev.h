@@ -58,13 +58,6 @@ struct pc_testdev {
 	uint8_t iomem_buf[PC_TESTDEV_IOMEM_SIZE];
 };
 
-/*
- * The hook for a PC: ctx is the VM's struct pic; lines 0-15 drive its ISA
- * IRQs (pic_set_irq()), 16-23 have no 8259 input and are only recorded
- * (QEMU 7.2's isa_get_irq() takes 0-15 too; a future IOAPIC would take all 24).
- */
-void pc_testdev_to_pic(void *pic, unsigned irq, bool level);
-
 /* Resets the device with its QEMU addresses; set_irq may be NULL. */
 void pc_testdev_init(struct pc_testdev *t, pc_testdev_irq_fn set_irq, void *ctx);
 

@@ -17,6 +17,10 @@ GUEST_NAMES += msr cpuid_check
 GUEST_NAMES += apic
 # Debug registers across exits, and real mode / big real mode (guest/debugreg.c, guest/realmode.c).
 GUEST_NAMES += debugreg realmode
+# The I/O APIC (guest/ioapic.c).
+GUEST_NAMES += ioapic
+# Multiboot modules given to a guest (guest/modules.c), with the module files its rows pass.
+GUEST_NAMES += modules
 # Linked at 4 MiB, as many QEMU test kernels are (guest/lib/guest.ld takes GUEST_LOAD_BASE).
 GUEST_NAMES += bigimage
 $(BUILD)/guest/bigimage.elf: GUEST_EXTRA_LDFLAGS := --defsym=GUEST_LOAD_BASE=0x400000
@@ -124,3 +128,15 @@ $(BUILD)/guest/apic_cr8.elf32: $(BUILD)/guest/apic_cr8.elf
 	$(Q)objcopy -O elf32-i386 $< $@
 
 -include $(GUEST_C_OBJS:.o=.d) $(GUEST_ASM_OBJS:.o=.d) $(GUEST64_C_OBJS:.o=.d) $(GUEST64_ASM_OBJS:.o=.d)
+
+# The modules guest's inputs: KEY=VALUE text, and 1 MiB that cannot fit with the guest in guest_mem=2M.
+guests: $(BUILD)/guest/modules.cfg $(BUILD)/guest/modules-1m.bin
+$(BUILD)/guest/modules.cfg:
+	@mkdir -p $(@D)
+	@echo "  GUESTGEN $@"
+	$(Q)printf '# settings for guest/modules.c\ngreeting=hello\nanswer=42\n\npath=/boot/x=y\r\n' > $@
+
+$(BUILD)/guest/modules-1m.bin:
+	@mkdir -p $(@D)
+	@echo "  GUESTGEN $@"
+	$(Q)head -c 1048576 /dev/zero | tr '\0' 'x' > $@

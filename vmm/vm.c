@@ -103,9 +103,13 @@ static void attach_devices(struct vm *vm)
 	lapic_init(&vm->lapic, vm_clock_hz(), vm_clock_now, vm);
 	if (mmio_bus_register(&vm->mmio, lapic_device(&vm->lapic)))
 		panic("the local APIC does not fit on the MMIO bus");
+	ioapic_init(&vm->ioapic, vm_ioapic_deliver, vm);
+	lapic_set_eoi_hook(&vm->lapic, vm_lapic_eoi, vm);
+	if (mmio_bus_register(&vm->mmio, ioapic_device(&vm->ioapic)))
+		panic("the I/O APIC does not fit on the MMIO bus");
 	fw_cfg_init(&vm->fw_cfg, vm->ram.size, 1);
 	pci_host_init(&vm->pci);
-	pc_testdev_init(&vm->pc_testdev, pc_testdev_to_pic, &vm->pic);
+	pc_testdev_init(&vm->pc_testdev, vm_isa_irq, vm);
 	if (io_bus_register(&vm->io, fw_cfg_device(&vm->fw_cfg)) ||
 	    io_bus_register(&vm->io, pci_host_address_device(&vm->pci)) ||
 	    io_bus_register(&vm->io, pci_host_data_device(&vm->pci)) ||

@@ -7,6 +7,7 @@
 #include "devices/debug_exit.h"
 #include "devices/fw_cfg.h"
 #include "devices/io_bus.h"
+#include "devices/ioapic.h"
 #include "devices/lapic.h"
 #include "devices/mmio_bus.h"
 #include "devices/mmio_testdev.h"
@@ -91,6 +92,8 @@ struct vm {
 	struct pci_host pci;		/* ports 0xcf8-0xcff, an empty bus */
 	struct pc_testdev pc_testdev;	/* QEMU pc-testdev: ports 0xe0-0xeb, 0x2000-0x2017, MMIO 0xff000000 */
 	struct lapic lapic;		/* xAPIC at 0xfee00000 on the MMIO bus (vmx/interrupts.c delivers its vectors) */
+	struct ioapic ioapic;		/* at 0xfec00000: ISA IRQs and pc-testdev lines into the local APIC (vmx/interrupts.c) */
+	uint64_t ioapic_dropped;	/* its messages of modes not delivered yet, or for no APIC */
 
 	/*
 	 * Host pages the shadow MMU holds now (tables, metadata, PAE roots):

@@ -36,9 +36,36 @@ uint64_t vm_clock_hz(void)
 
 void vm_pit_irq0(void *ctx)
 {
+	vm_isa_irq(ctx, 0, true);
+	vm_isa_irq(ctx, 0, false);
+}
+
+void vm_isa_irq(void *ctx, unsigned irq, bool level)
+{
 	struct vm *vm = ctx;
 
-	pic_raise_irq(&vm->pic, 0);
+	if (irq < PIC_IRQS)
+		pic_set_irq(&vm->pic, irq, level);
+	ioapic_set_irq(&vm->ioapic, ioapic_gsi_of_isa_irq(irq), level);
+}
+
+void vm_ioapic_deliver(void *ctx, const struct ioapic_message *msg)
+{
+	struct vm *vm = ctx;
+
+	if ((msg->mode != IOAPIC_DM_FIXED && msg->mode != IOAPIC_DM_LOWEST) ||
+	    !lapic_match_destination(&vm->lapic, msg->dest, msg->logical)) {
+		vm->ioapic_dropped++;
+		return;
+	}
+	lapic_accept_irq(&vm->lapic, msg->vector, msg->level);
+}
+
+void vm_lapic_eoi(void *ctx, uint8_t vector)
+{
+	struct vm *vm = ctx;
+
+	ioapic_eoi(&vm->ioapic, vector);
 }
 
 /* Every device timer caught up with the VM clock. */

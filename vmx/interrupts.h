@@ -2,6 +2,7 @@
 #ifndef VMX_INTERRUPTS_H
 #define VMX_INTERRUPTS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct vcpu;
@@ -19,8 +20,30 @@ uint64_t vm_clock_now(void *vm);
 /* The TSC's rate (vmm/tsc.h: calibrated against the host's PIT). */
 uint64_t vm_clock_hz(void);
 
-/* The PIT's IRQ 0 edge, into the PIC (a struct vm * as ctx). */
+struct ioapic_message;
+
+/* The PIT's IRQ 0 edge: ISA IRQ 0 raised and lowered through vm_isa_irq() (a struct vm * as ctx). */
 void vm_pit_irq0(void *vm);
+
+/*
+ * ISA IRQ line irq driven to level, wired as on a PC: IRQs 0-15 reach both
+ * the 8259 pair (IRQ n) and the I/O APIC (IRQ 0 on GSI 2, IRQ n on GSI n,
+ * as the MADT's override says); lines 16-23 (pc-testdev has 24) reach
+ * only the I/O APIC's GSI 16-23.  A struct vm * as ctx: the pc-testdev
+ * IRQ hook.
+ */
+void vm_isa_irq(void *vm, unsigned irq, bool level);
+
+/*
+ * The I/O APIC's messages to the one local APIC: fixed and lowest-priority
+ * messages whose destination matches it go into its IRR (TMR for level
+ * ones).  NMI, SMI, INIT and ExtINT messages are not delivered yet (counted
+ * in vm->ioapic_dropped).
+ */
+void vm_ioapic_deliver(void *vm, const struct ioapic_message *msg);
+
+/* The local APIC's EOI of a level-triggered vector, broadcast to the I/O APIC. */
+void vm_lapic_eoi(void *vm, uint8_t vector);
 
 /*
  * Before each VM entry (after event requeueing, before the pending event

@@ -34,6 +34,14 @@ cases() {
 	tcase bochs-guest-select 1 --host bochs --args 'guest=io,hello' -- '^vmm: guest io: exit status 1$' '^vmm: guest hello: exit status 1$' '!^\[cpuid\]'
 	tcase bochs-guest-unknown 6 --host bochs --args 'guest=hello,nosuch' -- "^vmm: error: guest=: no module named 'nosuch'$"
 	tcase bochs-guest-too-big 22 --host bochs --args 'guest=hello guest_mem=3G' -- '^vmm: guest hello: refused: guest_mem=3072M does not fit'
+	# A guest's own multiboot modules (--guest-module, guest/modules.c): the KEY=VALUE file's bytes
+	# (crc32 of build/guest/modules.cfg as guest/guest.mk writes it), its string, its lines; guest=
+	# picks guests by name and each keeps its modules. A module too big for guest_mem is named.
+	local mmode
+	for mmode in $MMU_MODES; do
+		tcase "bochs-modules-$mmode" 1 --host bochs --guest build/guest/hello.elf --guest 'build/guest/modules.elf:mods=1 name=modules.cfg arg=t=1 line=answer=42' --guest-module 'build/guest/modules.cfg:t=1' --args "mmu=$mmode guest=modules,hello guest_mem=16M" -- "^vmm: guest modules: module 0 'modules.cfg t=1' at \[0x[0-9a-f]*000, 0x[0-9a-f]+\), 73 bytes$" "^\[modules\] guest: modules: module 0 'modules.cfg t=1' at \[0x[0-9a-f]*000, 0x[0-9a-f]+\) 73 bytes crc32=82d2ca0b$" '^\[modules\] guest: modules: module 0: 3 KEY=VALUE lines$' '^\[modules\] guest: modules: line=answer=42 found in module 0$' '^\[modules\] guest: PASS modules$' '^vmm: guest modules: exit status 1$' '^\[hello\] guest: PASS hello$' "^stats: guest=modules mmu=$mmode "
+	done
+	tcase bochs-modules-too-big 22 --host bochs --guest 'build/guest/modules.elf:mods=1' --guest-module build/guest/modules-1m.bin --guest build/guest/hello.elf --args 'guest_mem=2M' -- "^vmm: guest modules: refused: multiboot module 0 'modules-1m.bin' does not fit in guest RAM: 1048576 bytes from 0x[0-9a-f]+, but RAM ends at 0x200000$" '^vmm: guest modules: exit status 22$' '^vmm: guest hello: exit status 1$' '!^\[modules\]'
 	# Bochs's Penryn cannot load EFER and PAT on entry and exit, which both MMU modes need.
 	tcase bochs-penryn-guest 22 --host bochs --cpu core2_penryn_t9600 --args 'guest=hello' -- '^vmx: running guests needs controls this CPU lacks: .*load IA32_EFER' '^vmm: guest hello: refused: this CPU lacks VMX controls'
 	# Paging guests, one row per MMU mode: each checks its own mappings, faults and A/D bits.
@@ -96,6 +104,12 @@ cases() {
 	done
 	tcase qemu-guest-apic 1 --host qemu-guest --guest build/guest/apic.elf -- '^guest: apic: not under the VMM$' '^guest: apic: periodic timer: 10 interrupts woke sti; hlt$' '^guest: PASS apic$'
 	tcase qemu-guest-apic_cr8 1 --host qemu-guest --guest build/guest/apic_cr8.elf32 -- '^guest: apic_cr8: not under the VMM$' '^guest: apic_cr8: CR8 5 held vector 0x45 until CR8 dropped to 0$' '^guest: PASS apic_cr8$'
+	# The I/O APIC (guest/ioapic.c): registers, the PIT's IRQ 0 on GSI 2, pc-testdev lines edge and level (remote IRR,
+	# EOI through the local APIC and the EOI register), masking; under the VMM in each MMU mode and under QEMU TCG alone.
+	for mode in $MMU_MODES; do
+		tcase "bochs-ioapic-$mode" 1 --host bochs --guest build/guest/ioapic.elf --args "mmu=$mode guest_mem=16M watchdog=3G" -- '^\[ioapic\] guest: ioapic: running under the VMM$' '^\[ioapic\] guest: ioapic: version 0x170020, ID and all 24 redirection entries read back$' '^\[ioapic\] guest: ioapic: edge line 7: one interrupt per edge, an edge while masked is lost$' '^\[ioapic\] guest: ioapic: level line 5: remote IRR until EOI, delivered again while high$' '^\[ioapic\] guest: ioapic: level line 5: held while masked, the EOI register clears remote IRR$' '^\[ioapic\] guest: ioapic: 10 PIT ticks on GSI 2 woke sti; hlt$' '^\[ioapic\] guest: ioapic: masked GSI 2 delivered nothing for 5 PIT periods$' '^\[ioapic\] guest: PASS ioapic$' '^vmm: guest ioapic: exit status 1$'
+	done
+	tcase qemu-guest-ioapic 1 --host qemu-guest --guest build/guest/ioapic.elf -- '^guest: ioapic: not under the VMM$' '^guest: ioapic: version 0x170020, ID and all 24 redirection entries read back$' '^guest: ioapic: edge line 7: one interrupt per edge, an edge while masked is lost$' '^guest: ioapic: level line 5: remote IRR until EOI, delivered again while high$' '^guest: ioapic: level line 5: held while masked, the EOI register clears remote IRR$' '^guest: ioapic: 10 PIT ticks on GSI 2 woke sti; hlt$' '^guest: ioapic: masked GSI 2 delivered nothing for 5 PIT periods$' '^guest: PASS ioapic$'
 	# guest/msr.c and guest/cpuid_check.c under QEMU TCG alone (as bochs-msr-<mode>): the checks where QEMU 7.2 deviates from the SDM are skipped, each with a line.
 	tcase qemu-guest-msr 1 --host qemu-guest --guest build/guest/msr.elf -- '^guest: msr: not under the VMM$' '^guest: msr: not under the VMM: skipped \(QEMU TCG deviates from the SDM\): EFER reserved bits give #GP$' '^guest: PASS msr$'
 	tcase qemu-guest-cpuid_check 1 --host qemu-guest --guest build/guest/cpuid_check.elf -- '^guest: cpuid_check: vendor [A-Za-z]+, not under the VMM$' '^guest: PASS cpuid_check$'
@@ -125,6 +139,8 @@ cases() {
 	tcase qemu-multiboot-modules 2 --host qemu-tcg --boot multiboot --guest 'build/guest/hello.elf:a b' --guest build/guest/io.elf --args log=debug -- "^vmm: boot: module 0 'hello a b' at \[0x[0-9a-f]+, 0x[0-9a-f]+\)" "^vmm: boot: module 1 'io' at "
 	tcase qemu-disk-modules 2 --host qemu-tcg --boot disk --guest 'build/guest/hello.elf:a b' --args log=debug -- "^vmm: boot: module 0 'hello a b' at \[0x[0-9a-f]+, 0x[0-9a-f]+\)"
 	tcase qemu-disk-no-vtx 2 --host qemu-tcg --boot disk -- '^vmm: error: VT-x is not available'
+	# Guest modules on the multiboot path: QEMU -initrd carries them as "+NAME ARGS" (no VT-x: only the list is checked).
+	tcase qemu-multiboot-guest-modules 2 --host qemu-tcg --boot multiboot --guest 'build/guest/modules.elf:mods=2' --guest-module 'build/guest/modules.cfg:a b,c' --guest-module build/guest/modules-1m.bin --args log=debug -- "^vmm: boot: module 0 'modules mods=2' at " "^vmm: boot: module 1 '\+modules.cfg a b,c' at \[0x[0-9a-f]*000, 0x[0-9a-f]+\) 73 bytes crc32=82d2ca0b$" "^vmm: boot: module 2 '\+modules-1m.bin' at \[0x[0-9a-f]*000, 0x[0-9a-f]+\) 1048576 bytes " '^vmm: error: VT-x is not available'
 	tcase qemu-multiboot-no-vtx 2 --host qemu-tcg --boot multiboot -- '^vmm: error: VT-x is not available' '^vmm: boot: multiboot'
 	tcase qemu-disk-bios-path 2 --host qemu-tcg --boot disk --args "log=debug" -- '^vmm: boot: bios' '^vmm: memory: .*usable'
 	tcase qemu-multiboot-bad-option 6 --host qemu-tcg --boot multiboot --args "log=loud" -- "^vmm: error: bad value 'loud' for boot option 'log'"

@@ -1,4 +1,4 @@
-/* Unit tests of the interrupt devices: 8259A IRQ lines, INTA, EOI and cascade; 8254 counting, IRQ 0 and port 0x61; the local APIC. */
+/* Unit tests of the interrupt devices: 8259A IRQ lines, INTA, EOI and cascade; 8254 counting, IRQ 0 and port 0x61; the local APIC; the I/O APIC. */
 #include <setjmp.h>
 #include <stdbool.h>
 #include <stdarg.h>
@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "devices/io_bus.h"
+#include "devices/ioapic.h"
 #include "devices/lapic.h"
 #include "devices/mmio_bus.h"
 #include "devices/pic.h"
@@ -727,6 +728,251 @@ static void test_lapic_base_msr(void **state)
 	assert_int_equal(lapic_pending_vector(&apic), -1);
 }
 
+/* ---- I/O APIC ---- */
+
+/* The I/O APIC on the same bus as the local APIC, wired as vmx/interrupts.c wires them. */
+static struct ioapic ioa;
+static struct ioapic_message last_msg;
+static unsigned msgs;
+
+static void ioa_deliver(void *ctx, const struct ioapic_message *msg)
+{
+	(void)ctx;
+	last_msg = *msg;
+	msgs++;
+	if ((msg->mode == IOAPIC_DM_FIXED || msg->mode == IOAPIC_DM_LOWEST) &&
+	    lapic_match_destination(&apic, msg->dest, msg->logical))
+		lapic_accept_irq(&apic, msg->vector, msg->level);
+}
+
+static void ioa_eoi(void *ctx, uint8_t vector)
+{
+	(void)ctx;
+	ioapic_eoi(&ioa, vector);
+}
+
+static uint32_t ioa_rd(uint8_t index)
+{
+	uint32_t v = 0;
+
+	assert_true(mmio_bus_write(&apic_bus, IOAPIC_DEFAULT_BASE + IOAPIC_IOREGSEL, &index, 1));
+	assert_true(mmio_bus_read(&apic_bus, IOAPIC_DEFAULT_BASE + IOAPIC_IOWIN, &v, 4));
+	return v;
+}
+
+static void ioa_wr(uint8_t index, uint32_t v)
+{
+	assert_true(mmio_bus_write(&apic_bus, IOAPIC_DEFAULT_BASE + IOAPIC_IOREGSEL, &index, 1));
+	assert_true(mmio_bus_write(&apic_bus, IOAPIC_DEFAULT_BASE + IOAPIC_IOWIN, &v, 4));
+}
+
+/* Entry n = lo (vector, mode, trigger, mask), destination dest. */
+static void ioa_route(unsigned n, uint32_t lo, uint8_t dest)
+{
+	ioa_wr((uint8_t)(IOAPIC_REG_REDTBL + 2 * n + 1), (uint32_t)dest << 24);
+	ioa_wr((uint8_t)(IOAPIC_REG_REDTBL + 2 * n), lo);
+}
+
+static void ioa_setup(void)
+{
+	apic_setup(true);
+	ioapic_init(&ioa, ioa_deliver, NULL);
+	lapic_set_eoi_hook(&apic, ioa_eoi, NULL);
+	assert_int_equal(mmio_bus_register(&apic_bus, ioapic_device(&ioa)), 0);
+	msgs = 0;
+}
+
+/* The INTA and EOI a guest's handler does: the vector taken from the local APIC. */
+static int take_and_eoi(void)
+{
+	int v = lapic_pending_vector(&apic);
+
+	if (v >= 0) {
+		assert_int_equal(lapic_ack(&apic), v);
+		apic_wr(LAPIC_REG_EOI, 0);
+	}
+	return v;
+}
+
+static void test_ioapic_registers(void **state)
+{
+	unsigned n;
+	uint8_t sel = 0;
+	uint16_t w = 0;
+
+	(void)state;
+	ioa_setup();
+	assert_int_equal(ioa_rd(IOAPIC_REG_VERSION), 0x170020);
+	assert_int_equal(ioa_rd(IOAPIC_REG_ID), 0);
+	for (n = 0; n < IOAPIC_PINS; n++) {
+		assert_int_equal(ioa_rd((uint8_t)(IOAPIC_REG_REDTBL + 2 * n)), 0x10000);
+		assert_int_equal(ioa_rd((uint8_t)(IOAPIC_REG_REDTBL + 2 * n + 1)), 0);
+	}
+	/* ID: 4 bits at 27:24; ARB reads as the ID; version and ARB are read only. */
+	ioa_wr(IOAPIC_REG_ID, 0xffffffffu);
+	assert_int_equal(ioa_rd(IOAPIC_REG_ID), 0x0f000000);
+	assert_int_equal(ioa_rd(IOAPIC_REG_ARB), 0x0f000000);
+	ioa_wr(IOAPIC_REG_VERSION, 0);
+	ioa_wr(IOAPIC_REG_ARB, 0);
+	assert_int_equal(ioa_rd(IOAPIC_REG_VERSION), 0x170020);
+	assert_int_equal(ioa_rd(IOAPIC_REG_ARB), 0x0f000000);
+	/* An entry reads back except remote IRR and delivery status (read only, 0 here). */
+	ioa_wr(IOAPIC_REG_REDTBL + 2 * 5, 0xffffffffu);
+	ioa_wr(IOAPIC_REG_REDTBL + 2 * 5 + 1, 0xa5000000u);
+	assert_int_equal(ioa_rd(IOAPIC_REG_REDTBL + 2 * 5), 0xffffffffu & ~(1u << 12) & ~(1u << 14));
+	assert_int_equal(ioa_rd(IOAPIC_REG_REDTBL + 2 * 5 + 1), 0xa5000000u);
+	/* Past entry 23, and below 0x10: 0, writes ignored. */
+	ioa_wr(IOAPIC_REG_REDTBL + 2 * IOAPIC_PINS, 0x1234);
+	assert_int_equal(ioa_rd(IOAPIC_REG_REDTBL + 2 * IOAPIC_PINS), 0);
+	assert_int_equal(ioa_rd(0x03), 0);
+	/* IOREGSEL reads back at any size; IOWIN ignores other sizes; the window repeats every 256 bytes. */
+	ioa_rd(0x21);
+	assert_true(mmio_bus_read(&apic_bus, IOAPIC_DEFAULT_BASE, &sel, 1));
+	assert_int_equal(sel, 0x21);
+	assert_true(mmio_bus_read(&apic_bus, IOAPIC_DEFAULT_BASE + IOAPIC_IOWIN, &w, 2));
+	assert_int_equal(w, 0);
+	w = 0x77;
+	assert_true(mmio_bus_write(&apic_bus, IOAPIC_DEFAULT_BASE + IOAPIC_IOWIN, &w, 2));
+	assert_int_equal(ioa_rd(0x21), 0);
+	sel = IOAPIC_REG_VERSION;
+	assert_true(mmio_bus_write(&apic_bus, IOAPIC_DEFAULT_BASE + 0x300, &sel, 1));
+	{
+		uint32_t v = 0;
+
+		assert_true(mmio_bus_read(&apic_bus, IOAPIC_DEFAULT_BASE + 0x710, &v, 4));
+		assert_int_equal(v, 0x170020);
+	}
+}
+
+static void test_ioapic_edge_delivery_and_mask(void **state)
+{
+	(void)state;
+	ioa_setup();
+	/* Masked at reset: a rising edge is lost, not held. */
+	ioapic_set_irq(&ioa, 2, true);
+	ioapic_set_irq(&ioa, 2, false);
+	assert_int_equal(msgs, 0);
+	ioa_route(2, 0x30, 0);
+	assert_int_equal(msgs, 0);
+	assert_int_equal(lapic_pending_vector(&apic), -1);
+	/* Unmasked: one message per rising edge; a line held high gives no second one. */
+	ioapic_set_irq(&ioa, 2, true);
+	ioapic_set_irq(&ioa, 2, true);
+	assert_int_equal(msgs, 1);
+	assert_int_equal(last_msg.vector, 0x30);
+	assert_false(last_msg.level);
+	assert_int_equal(last_msg.mode, IOAPIC_DM_FIXED);
+	assert_int_equal(take_and_eoi(), 0x30);
+	ioapic_set_irq(&ioa, 2, false);
+	ioapic_set_irq(&ioa, 2, true);
+	ioapic_set_irq(&ioa, 2, false);
+	assert_int_equal(msgs, 2);
+	assert_int_equal(take_and_eoi(), 0x30);
+	/* Edge entries never show remote IRR, and the TMR bit stays clear. */
+	assert_int_equal(ioa_rd(IOAPIC_REG_REDTBL + 4) & (1u << 14), 0);
+	assert_int_equal(apic_rd(LAPIC_REG_TMR + 0x10), 0);
+	/* Mask again: edges are dropped. */
+	ioa_route(2, 0x10000 | 0x30, 0);
+	ioapic_set_irq(&ioa, 2, true);
+	ioapic_set_irq(&ioa, 2, false);
+	assert_int_equal(msgs, 2);
+	assert_int_equal(lapic_pending_vector(&apic), -1);
+	/* Out-of-range pins are ignored; ISA IRQ 0 is GSI 2, the others their own number. */
+	ioapic_set_irq(&ioa, 24, true);
+	assert_int_equal(msgs, 2);
+	assert_int_equal(ioapic_gsi_of_isa_irq(0), 2);
+	assert_int_equal(ioapic_gsi_of_isa_irq(1), 1);
+	assert_int_equal(ioapic_gsi_of_isa_irq(9), 9);
+}
+
+static void test_ioapic_level_remote_irr(void **state)
+{
+	uint32_t v;
+
+	(void)state;
+	ioa_setup();
+	ioa_route(9, 0x8000 | 0x41, 0);	/* level, fixed, vector 0x41 */
+	ioapic_set_irq(&ioa, 9, true);
+	assert_int_equal(msgs, 1);
+	assert_true(last_msg.level);
+	assert_true(ioa_rd(IOAPIC_REG_REDTBL + 18) & (1u << 14));	/* remote IRR */
+	assert_true(apic_rd(LAPIC_REG_TMR + 0x20) & (1u << 1));	/* TMR bit of 0x41 */
+	/* Remote IRR holds the line off until the EOI, however it is raised. */
+	ioapic_set_irq(&ioa, 9, true);
+	assert_int_equal(msgs, 1);
+	/* EOI with the line still high: delivered again at once. */
+	assert_int_equal(take_and_eoi(), 0x41);
+	assert_int_equal(msgs, 2);
+	assert_true(ioa_rd(IOAPIC_REG_REDTBL + 18) & (1u << 14));
+	/* Lowered before the EOI: the EOI clears remote IRR and nothing comes again. */
+	ioapic_set_irq(&ioa, 9, false);
+	assert_int_equal(take_and_eoi(), 0x41);
+	assert_int_equal(msgs, 2);
+	assert_int_equal(ioa_rd(IOAPIC_REG_REDTBL + 18) & (1u << 14), 0);
+	assert_int_equal(lapic_pending_vector(&apic), -1);
+	/* A high line while masked is held and delivered on unmask. */
+	ioa_route(9, 0x18000 | 0x41, 0);
+	ioapic_set_irq(&ioa, 9, true);
+	assert_int_equal(msgs, 2);
+	ioa_route(9, 0x8000 | 0x41, 0);
+	assert_int_equal(msgs, 3);
+	/* The EOI register (version 0x20) ends it too; an EOI for another vector does not. */
+	assert_int_equal(lapic_ack(&apic), 0x41);
+	v = 0x42;
+	assert_true(mmio_bus_write(&apic_bus, IOAPIC_DEFAULT_BASE + IOAPIC_EOI, &v, 4));
+	assert_true(ioa_rd(IOAPIC_REG_REDTBL + 18) & (1u << 14));
+	ioapic_set_irq(&ioa, 9, false);
+	v = 0x41;
+	assert_true(mmio_bus_write(&apic_bus, IOAPIC_DEFAULT_BASE + IOAPIC_EOI, &v, 4));
+	assert_int_equal(ioa_rd(IOAPIC_REG_REDTBL + 18) & (1u << 14), 0);
+	assert_int_equal(msgs, 3);
+	/* Switching a stuck entry to edge clears remote IRR (Linux's EOI emulation). */
+	ioapic_set_irq(&ioa, 9, true);
+	assert_int_equal(msgs, 4);
+	assert_true(ioa_rd(IOAPIC_REG_REDTBL + 18) & (1u << 14));
+	ioa_route(9, 0x10000 | 0x41, 0);
+	assert_int_equal(ioa_rd(IOAPIC_REG_REDTBL + 18) & (1u << 14), 0);
+}
+
+static void test_ioapic_destination(void **state)
+{
+	(void)state;
+	ioa_setup();
+	/* Physical: APIC ID 0 or broadcast 0xff; ID 1 reaches nobody. */
+	ioa_route(4, 0x50, 1);
+	ioapic_set_irq(&ioa, 4, true);
+	ioapic_set_irq(&ioa, 4, false);
+	assert_int_equal(msgs, 1);
+	assert_int_equal(lapic_pending_vector(&apic), -1);
+	ioa_route(4, 0x50, 0xff);
+	ioapic_set_irq(&ioa, 4, true);
+	ioapic_set_irq(&ioa, 4, false);
+	assert_int_equal(take_and_eoi(), 0x50);
+	/* Logical, flat model: a bit in common with LDR; lowest priority behaves as fixed with one CPU. */
+	apic_wr(LAPIC_REG_LDR, 0x02000000);
+	ioa_route(4, 0x800 | 0x100 | 0x51, 0x01);
+	ioapic_set_irq(&ioa, 4, true);
+	ioapic_set_irq(&ioa, 4, false);
+	assert_int_equal(lapic_pending_vector(&apic), -1);
+	ioa_route(4, 0x800 | 0x100 | 0x51, 0x03);
+	ioapic_set_irq(&ioa, 4, true);
+	ioapic_set_irq(&ioa, 4, false);
+	assert_true(last_msg.logical);
+	assert_int_equal(last_msg.mode, IOAPIC_DM_LOWEST);
+	assert_int_equal(take_and_eoi(), 0x51);
+	/* Cluster model: same cluster (high nibble) and a common bit. */
+	apic_wr(LAPIC_REG_DFR, 0x0fffffff);
+	apic_wr(LAPIC_REG_LDR, 0x12000000);
+	assert_false(lapic_match_destination(&apic, 0x22, true));
+	assert_true(lapic_match_destination(&apic, 0x13, true));
+	assert_false(lapic_match_destination(&apic, 0x11, true));
+	/* NMI mode is not a fixed interrupt: nothing reaches IRR. */
+	ioa_route(4, 0x400 | 0x52, 0);
+	ioapic_set_irq(&ioa, 4, true);
+	assert_int_equal(last_msg.mode, IOAPIC_DM_NMI);
+	assert_int_equal(lapic_pending_vector(&apic), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -757,6 +1003,10 @@ int main(void)
 		cmocka_unit_test(test_lapic_timer_periodic),
 		cmocka_unit_test(test_lapic_software_disable_and_lint0),
 		cmocka_unit_test(test_lapic_base_msr),
+		cmocka_unit_test(test_ioapic_registers),
+		cmocka_unit_test(test_ioapic_edge_delivery_and_mask),
+		cmocka_unit_test(test_ioapic_level_remote_irr),
+		cmocka_unit_test(test_ioapic_destination),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
