@@ -746,6 +746,60 @@ static void test_scenario_implicit_smap_access(void **state)
 	free(e);
 }
 
+/* mmu_spte_translate() answers from present leaves only, never allows more than the guest's walk, and names the right page. */
+static void check_spte_translate(struct diff_engine *e, uint64_t gva, unsigned access, bool want, uint64_t want_gpa)
+{
+	uint64_t gpa = 0, host_pa = 0, host_gpa = 0;
+	bool got = mmu_spte_translate(&e->vcpus[0]->v, gva, access, &gpa, &host_pa);
+
+	assert_int_equal(got, want);
+	if (!want)
+		return;
+	assert_int_equal(gpa, want_gpa);
+	assert_true(sim_host_pa_to_gpa(e->sim, host_pa, &host_gpa));
+	assert_int_equal(host_gpa, want_gpa);
+}
+
+static void test_scenario_spte_translate(void **state)
+{
+	struct diff_src src;
+	uint64_t pml4, u = 0x600000, s = 0x601000, c = 0x602000, none = 0x603000;
+	struct diff_engine *e = scenario_start(&src, &pml4);
+	uint64_t fu = diff_take_page(e, &src), fs = diff_take_page(e, &src), fc = diff_take_page(e, &src);
+	uint64_t pt;
+
+	(void)state;
+	set_pte(e, &src, pml4, u, fu | PTE_PWU | GPTE_ACCESSED | GPTE_DIRTY);
+	set_pte(e, &src, pml4, s, fs | GPTE_PRESENT | GPTE_ACCESSED);
+	set_pte(e, &src, pml4, c, fc | PTE_PWU | GPTE_ACCESSED);
+	pt = table_for(e, &src, pml4, u, 1);
+	check_spte_translate(e, u, 0, false, 0);		/* no leaf yet: the caller walks */
+	scenario_op(e, access_op(0, u + 8, WALK_WRITE, 0));
+	scenario_op(e, access_op(0, s, 0, 0));
+	scenario_op(e, access_op(0, c, 0, 3));
+	check_spte_translate(e, u + 0x123, 0, true, fu + 0x123);
+	check_spte_translate(e, u + 0x123, WALK_WRITE | WALK_USER, true, fu + 0x123);
+	check_spte_translate(e, s + 4, 0, true, fs + 4);
+	check_spte_translate(e, s + 4, WALK_USER, false, 0);	/* a supervisor page */
+	check_spte_translate(e, s + 4, WALK_WRITE, false, 0);	/* read-only */
+	check_spte_translate(e, c, WALK_USER, true, fc);
+	check_spte_translate(e, c, WALK_WRITE, false, 0);	/* clean: the walk must set D first */
+	check_spte_translate(e, none, 0, false, 0);
+	scenario_op(e, set_op(0, TOGGLE_SMAP, 1));
+	scenario_op(e, access_op(0, u, 0, 3));			/* a leaf under the new role */
+	check_spte_translate(e, u, 0, false, 0);		/* SMAP: a supervisor read of a user page */
+	check_spte_translate(e, u, WALK_SMAP_AC, true, fu);	/* ... unless explicit with EFLAGS.AC */
+	check_spte_translate(e, u, WALK_FETCH, true, fu);	/* SMEP is off */
+	/* The guest's page table is write-protected: a leaf mapping it never allows a write. */
+	set_pte(e, &src, pml4, none, pt | PTE_PWU | GPTE_ACCESSED | GPTE_DIRTY);
+	scenario_op(e, access_op(0, none, 0, 3));
+	assert_true(mmu_gfn_write_protected(&e->sim->mmu, pt / 4096));
+	check_spte_translate(e, none, WALK_USER, true, pt);
+	check_spte_translate(e, none, WALK_USER | WALK_WRITE, false, 0);
+	assert_true(diff_destroy(e));
+	free(e);
+}
+
 /*
  * A leaf page outlives its zapped parent, and the next fault links it again
  * and finds its leaf already right: the CPU faulted on the missing link, not
@@ -1022,6 +1076,7 @@ int main(void)
 		cmocka_unit_test(test_scenario_spurious_fault),
 		cmocka_unit_test(test_scenario_wp0_smap_supervisor_page),
 		cmocka_unit_test(test_scenario_implicit_smap_access),
+		cmocka_unit_test(test_scenario_spte_translate),
 		cmocka_unit_test(test_scenario_relinked_leaf_not_spurious),
 		cmocka_unit_test(test_scenario_mmio_access),
 		cmocka_unit_test(test_scenario_mmio_generations),
