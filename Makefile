@@ -26,6 +26,18 @@ VMM_C_SRCS   := $(sort $(wildcard vmm/*.c vmx/*.c mmu/*.c devices/*.c))
 VMM_ASM_SRCS := boot/entry.asm vmm/isr.asm vmx/entry.asm
 VMM_OBJS     := $(VMM_C_SRCS:%.c=$(BUILD)/obj/%.o) $(VMM_ASM_SRCS:%.asm=$(BUILD)/obj/%.o)
 
+# vmm.efi, the UEFI loader (boot/efi_*): Microsoft-ABI calls into the firmware, position-
+# independent code (the firmware loads it anywhere and applies its .reloc), no red zone
+# (firmware interrupt handlers share the stack).  It carries build/vmm.bin.
+EFI_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-builtin -nostdlib -fpie -fvisibility=hidden \
+	-mno-red-zone -mgeneral-regs-only -fno-stack-protector -fno-asynchronous-unwind-tables \
+	-fno-tree-loop-distribute-patterns -Wall -Wextra -Werror -I. -MMD -MP
+EFI_NASMFLAGS := -f elf64 -I./ -I$(BUILD)/
+# PE32+, subsystem 10 (EFI application); --dynamicbase marks it relocatable, which needs .reloc.
+EFI_LDFLAGS := -m i386pep --subsystem 10 -e efi_start --dynamicbase --enable-reloc-section \
+	-nostdlib -T boot/efi.ld
+EFI_OBJS := $(BUILD)/efi/boot/efi_entry.o $(BUILD)/efi/boot/efi_main.o $(BUILD)/efi/boot/efi_memmap.o
+
 .DEFAULT_GOAL := all
 include $(wildcard tests/unit/*.mk tests/bench/*.mk tests/fuzz/*.mk)
 include guest/guest.mk
@@ -34,15 +46,17 @@ include guest/guest.mk
 IMAGE_GUESTS := $(foreach g,hello cpuid io vmx_insn hypercall exitcost,$(BUILD)/guest/$(g).elf)
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
-.PHONY: all vmm unit-tests run test test-unit test-boot deps clean help
+.PHONY: all vmm efi unit-tests run test test-unit test-boot deps clean help
 all: vmm unit-tests guests
-vmm: $(BUILD)/vmm.img $(BUILD)/vmm.elf32
+vmm: $(BUILD)/vmm.img $(BUILD)/vmm.elf32 $(BUILD)/vmm-esp.img
 unit-tests: $(UNIT_BINS)
 
 help:
 	@echo "make run   [HOST=auto|bochs|qemu-kvm|qemu-tcg] [CPU=<bochs model>] [VMM_ARGS='log=debug']"
 	@echo "           [GUEST='k1.elf k2.elf'] [ARGS='guest args']  run your own multiboot kernels"
 	@echo "           [MODULE='file[:args] ...']  multiboot modules for each guest in GUEST"
+	@echo "           [FIRMWARE=bios|uefi]  uefi: build/vmm-esp.img under OVMF (QEMU hosts only)"
+	@echo "make efi   build/vmm.efi and the FAT ESP image build/vmm-esp.img"
 	@echo "make test  unit tests (ASan/UBSan) and boot tests under Bochs and QEMU"
 	@echo "make clean"
 
@@ -89,6 +103,31 @@ $(BUILD)/vmm.img: scripts/mkimage.sh boot/image.asm boot/layout.inc $(BUILD)/boo
 	$(Q)scripts/mkimage.sh --mbr $(BUILD)/boot/mbr.bin --stage2 $(BUILD)/boot/stage2.bin \
 		$@ $(BUILD)/vmm.bin $(IMAGE_GUESTS)
 
+$(BUILD)/efi/%.o: %.c $(BUILD)/flags.EFI_CFLAGS
+	@mkdir -p $(@D)
+	@echo "  CC      $< (efi)"
+	$(Q)$(CC) $(EFI_CFLAGS) -c $< -o $@
+
+$(BUILD)/efi/boot/efi_entry.o: boot/efi_entry.asm $(BUILD)/vmm.bin $(BUILD)/flags.EFI_NASMFLAGS
+	@mkdir -p $(@D)
+	@echo "  NASM    $<"
+	$(Q)$(NASM) $(EFI_NASMFLAGS) -MD $(@:.o=.d) -MP -o $@ $<
+
+$(BUILD)/vmm.efi: $(EFI_OBJS) boot/efi.ld $(BUILD)/flags.EFI_LDFLAGS
+	@echo "  LD      $@"
+	$(Q)$(LD) $(EFI_LDFLAGS) -o $@ $(EFI_OBJS)
+
+# The EFI system partition: a FAT image with the removable-media boot path OVMF tries first.
+$(BUILD)/vmm-esp.img: $(BUILD)/vmm.efi
+	@echo "  ESP     $@"
+	$(Q)rm -f $@.tmp
+	$(Q)mformat -i $@.tmp -C -T 65536 -h 64 -s 32 -v VMMESP ::
+	$(Q)mmd -i $@.tmp ::/EFI ::/EFI/BOOT
+	$(Q)mcopy -i $@.tmp $< ::/EFI/BOOT/BOOTX64.EFI
+	$(Q)mv $@.tmp $@
+
+efi: $(BUILD)/vmm.efi $(BUILD)/vmm-esp.img
+
 .SECONDEXPANSION:
 HEADERS := $(wildcard vmm/*.h vmx/*.h mmu/*.h devices/*.h tests/unit/*.h)
 $(BUILD)/tests/test_%: tests/unit/test_%.c $$(UNIT_SRCS_$$*) $(HEADERS) $(BUILD)/flags.HOST_CFLAGS
@@ -100,9 +139,9 @@ deps:
 	@scripts/deps.sh
 
 # HOST, CPU, VMM_ARGS, GUEST, ARGS (and the rest below) reach scripts/run through the environment.
-export HOST CPU VMM_ARGS BIOS BOOT MEM TIMEOUT GUEST ARGS MODULE
+export HOST CPU VMM_ARGS BIOS BOOT MEM TIMEOUT GUEST ARGS MODULE FIRMWARE
 run: deps
-	@$(MAKE) --no-print-directory vmm
+	@$(MAKE) --no-print-directory vmm $(if $(filter uefi,$(FIRMWARE)),efi)
 	scripts/run
 
 test: deps
@@ -118,4 +157,4 @@ test-boot: vmm
 clean:
 	rm -rf $(BUILD)
 
--include $(VMM_OBJS:.o=.d)
+-include $(VMM_OBJS:.o=.d) $(EFI_OBJS:.o=.d)

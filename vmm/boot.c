@@ -49,7 +49,15 @@ static struct boot_handover handover;
 
 const char *boot_source_name(enum boot_source source)
 {
-	return source == BOOT_SOURCE_BIOS ? "bios" : "multiboot";
+	switch (source) {
+	case BOOT_SOURCE_BIOS:
+		return "bios";
+	case BOOT_SOURCE_MULTIBOOT:
+		return "multiboot";
+	case BOOT_SOURCE_UEFI:
+		return "uefi";
+	}
+	return "unknown";
 }
 
 /* All RAM below 4 GiB is identity-mapped by boot/entry.asm. */
@@ -271,8 +279,12 @@ void boot_main(uint32_t magic, uint32_t info)
 		handover_from_multiboot(phys_ptr(info));
 	else if (magic == BOOT_MAGIC_BIOS)
 		handover_from_bios(phys_ptr(info));
-	else {
-		log_error("vmm: error: entered with unknown boot magic %#x (not multiboot 1, not our BIOS loader)\n",
+	else if (magic == BOOT_MAGIC_UEFI) {
+		/* boot/efi_main.c lays out the BIOS loader's structures, below 4 GiB, with no modules. */
+		handover_from_bios(phys_ptr(info));
+		handover.source = BOOT_SOURCE_UEFI;
+	} else {
+		log_error("vmm: error: entered with unknown boot magic %#x (not multiboot 1, not our BIOS or UEFI loader)\n",
 			  magic);
 		vmm_exit(VMM_STATUS_BOOT_FAILED);
 	}

@@ -7,6 +7,8 @@
 
 #define BOOT_MAGIC_MULTIBOOT	0x2badb002u
 #define BOOT_MAGIC_BIOS		0x53424d56u	/* boot/layout.inc */
+/* boot/efi_main.c: EBX points at a struct bios_boot_info it built from the UEFI memory map. */
+#define BOOT_MAGIC_UEFI		0x49464555u	/* "UEFI" */
 
 #define BOOT_MAX_MEM_REGIONS	128
 #define BOOT_CMDLINE_MAX	512
@@ -44,6 +46,7 @@ struct bios_e820_entry {
 enum boot_source {
 	BOOT_SOURCE_BIOS,
 	BOOT_SOURCE_MULTIBOOT,
+	BOOT_SOURCE_UEFI,
 };
 
 /*

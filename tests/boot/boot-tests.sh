@@ -139,6 +139,8 @@ cases() {
 	tcase qemu-multiboot-modules 2 --host qemu-tcg --boot multiboot --guest 'build/guest/hello.elf:a b' --guest build/guest/io.elf --args log=debug -- "^vmm: boot: module 0 'hello a b' at \[0x[0-9a-f]+, 0x[0-9a-f]+\)" "^vmm: boot: module 1 'io' at "
 	tcase qemu-disk-modules 2 --host qemu-tcg --boot disk --guest 'build/guest/hello.elf:a b' --args log=debug -- "^vmm: boot: module 0 'hello a b' at \[0x[0-9a-f]+, 0x[0-9a-f]+\)"
 	tcase qemu-disk-no-vtx 2 --host qemu-tcg --boot disk -- '^vmm: error: VT-x is not available'
+	# UEFI: OVMF boots build/vmm-esp.img, vmm.efi takes over the memory map and enters the same VMM.
+	tcase qemu-uefi-no-vtx 2 --host qemu-tcg --firmware uefi --args "log=debug" -- '^vmm: uefi: vmm.efi started' '^vmm: uefi: boot services exited \(try [0-9]+\), memory map taken over: [0-9]+ UEFI descriptors as [0-9]+ regions$' "^vmm: boot: uefi, options 'log=debug'$" '^vmm: memory: \[0x0+100000-0x[0-9a-f]+\] usable$' '^vmm: memory: [0-9]+ MiB usable' '^vmm: error: VT-x is not available'
 	# Guest modules on the multiboot path: QEMU -initrd carries them as "+NAME ARGS" (no VT-x: only the list is checked).
 	tcase qemu-multiboot-guest-modules 2 --host qemu-tcg --boot multiboot --guest 'build/guest/modules.elf:mods=2' --guest-module 'build/guest/modules.cfg:a b,c' --guest-module build/guest/modules-1m.bin --args log=debug -- "^vmm: boot: module 0 'modules mods=2' at " "^vmm: boot: module 1 '\+modules.cfg a b,c' at \[0x[0-9a-f]*000, 0x[0-9a-f]+\) 73 bytes crc32=82d2ca0b$" "^vmm: boot: module 2 '\+modules-1m.bin' at \[0x[0-9a-f]*000, 0x[0-9a-f]+\) 1048576 bytes " '^vmm: error: VT-x is not available'
 	tcase qemu-multiboot-no-vtx 2 --host qemu-tcg --boot multiboot -- '^vmm: error: VT-x is not available' '^vmm: boot: multiboot'
@@ -160,7 +162,7 @@ LOG_DIR=$ROOT/build/test-logs
 JOBS=${JOBS:-2}
 CASE_TIMEOUT=${TIMEOUT:-120}
 # The caller's runner settings (make may export them) must not change what a case means.
-unset HOST CPU VMM_ARGS BIOS BOOT MEM LOG TIMEOUT GUEST ARGS
+unset HOST CPU VMM_ARGS BIOS BOOT MEM LOG TIMEOUT GUEST ARGS FIRMWARE
 readonly SEP=$'\x1f'
 
 usage() {
