@@ -36,7 +36,8 @@ EFI_NASMFLAGS := -f elf64 -I./ -I$(BUILD)/
 # PE32+, subsystem 10 (EFI application); --dynamicbase marks it relocatable, which needs .reloc.
 EFI_LDFLAGS := -m i386pep --subsystem 10 -e efi_start --dynamicbase --enable-reloc-section \
 	-nostdlib -T boot/efi.ld
-EFI_OBJS := $(BUILD)/efi/boot/efi_entry.o $(BUILD)/efi/boot/efi_main.o $(BUILD)/efi/boot/efi_memmap.o
+EFI_OBJS := $(BUILD)/efi/boot/efi_entry.o $(BUILD)/efi/boot/efi_main.o $(BUILD)/efi/boot/efi_memmap.o \
+	$(BUILD)/efi/boot/efi_modlist.o
 
 .DEFAULT_GOAL := all
 include $(wildcard tests/unit/*.mk tests/bench/*.mk tests/fuzz/*.mk)
@@ -117,13 +118,18 @@ $(BUILD)/vmm.efi: $(EFI_OBJS) boot/efi.ld $(BUILD)/flags.EFI_LDFLAGS
 	@echo "  LD      $@"
 	$(Q)$(LD) $(EFI_LDFLAGS) -o $@ $(EFI_OBJS)
 
-# The EFI system partition: a FAT image with the removable-media boot path OVMF tries first.
-$(BUILD)/vmm-esp.img: $(BUILD)/vmm.efi
+# The EFI system partition: a FAT image with the removable-media boot path OVMF tries first,
+# and the guests of IMAGE_GUESTS in EFI/VMM/ with the MODULES.TXT that lists them (docs/boot.md).
+$(BUILD)/vmm-esp.img: $(BUILD)/vmm.efi $(IMAGE_GUESTS) $(BUILD)/flags.IMAGE_GUESTS
 	@echo "  ESP     $@"
-	$(Q)rm -f $@.tmp
+	$(Q)rm -f $@.tmp $@.modules
 	$(Q)mformat -i $@.tmp -C -T 65536 -h 64 -s 32 -v VMMESP ::
-	$(Q)mmd -i $@.tmp ::/EFI ::/EFI/BOOT
+	$(Q)mmd -i $@.tmp ::/EFI ::/EFI/BOOT ::/EFI/VMM
 	$(Q)mcopy -i $@.tmp $< ::/EFI/BOOT/BOOTX64.EFI
+	$(Q)for g in $(IMAGE_GUESTS); do echo "$${g##*/}"; done >$@.modules
+	$(Q)$(if $(IMAGE_GUESTS),mcopy -i $@.tmp $(IMAGE_GUESTS) ::/EFI/VMM/ &&) \
+		mcopy -i $@.tmp $@.modules ::/EFI/VMM/MODULES.TXT
+	$(Q)rm -f $@.modules
 	$(Q)mv $@.tmp $@
 
 efi: $(BUILD)/vmm.efi $(BUILD)/vmm-esp.img

@@ -16,6 +16,7 @@ typedef uint16_t efi_char16;
 #define EFI_LOAD_ERROR		(EFI_ERROR_BIT | 1)
 #define EFI_INVALID_PARAMETER	(EFI_ERROR_BIT | 2)
 #define EFI_BUFFER_TOO_SMALL	(EFI_ERROR_BIT | 5)
+#define EFI_NOT_FOUND		(EFI_ERROR_BIT | 14)
 
 #define EFI_PAGE_SIZE		4096ull
 
@@ -59,6 +60,49 @@ struct efi_memory_descriptor {
 	uint64_t attribute;
 };
 
+struct efi_guid {
+	uint32_t data1;
+	uint16_t data2, data3;
+	uint8_t data4[8];
+};
+
+#define EFI_LOADED_IMAGE_PROTOCOL_GUID \
+	{ 0x5b1b31a1, 0x9562, 0x11d2, { 0x8e, 0x3f, 0x00, 0xa0, 0xc9, 0x69, 0x72, 0x3b } }
+#define EFI_SIMPLE_FILE_SYSTEM_PROTOCOL_GUID \
+	{ 0x964e5b22, 0x6459, 0x11d2, { 0x8e, 0x39, 0x00, 0xa0, 0xc9, 0x69, 0x72, 0x3b } }
+
+/* EFI_LOADED_IMAGE_PROTOCOL: only device_handle (the ESP the image came from) is used. */
+struct efi_loaded_image_protocol {
+	uint32_t revision;
+	efi_handle parent_handle;
+	void *system_table;
+	efi_handle device_handle;
+	/* the rest is not used */
+};
+
+#define EFI_FILE_MODE_READ	1ull
+/* SetPosition() to this offset moves to the end of the file: GetPosition() then gives its size. */
+#define EFI_FILE_POSITION_END	0xffffffffffffffffull
+
+struct efi_file_protocol {
+	uint64_t revision;
+	efi_status (EFIAPI *open)(struct efi_file_protocol *self, struct efi_file_protocol **new_handle,
+				  const efi_char16 *file_name, uint64_t open_mode, uint64_t attributes);
+	efi_status (EFIAPI *close)(struct efi_file_protocol *self);
+	void *delete_file;
+	efi_status (EFIAPI *read)(struct efi_file_protocol *self, uint64_t *buffer_size, void *buffer);
+	void *write;
+	efi_status (EFIAPI *get_position)(struct efi_file_protocol *self, uint64_t *position);
+	efi_status (EFIAPI *set_position)(struct efi_file_protocol *self, uint64_t position);
+	/* the rest is not used */
+};
+
+struct efi_simple_file_system_protocol {
+	uint64_t revision;
+	efi_status (EFIAPI *open_volume)(struct efi_simple_file_system_protocol *self,
+					 struct efi_file_protocol **root);
+};
+
 struct efi_table_header {
 	uint64_t signature;
 	uint32_t revision;
@@ -96,7 +140,8 @@ struct efi_boot_services {
 	void *install_protocol_interface;
 	void *reinstall_protocol_interface;
 	void *uninstall_protocol_interface;
-	void *handle_protocol;
+	efi_status (EFIAPI *handle_protocol)(efi_handle handle, const struct efi_guid *protocol,
+					     void **interface);
 	void *reserved;
 	void *register_protocol_notify;
 	void *locate_handle;

@@ -280,7 +280,7 @@ void boot_main(uint32_t magic, uint32_t info)
 	else if (magic == BOOT_MAGIC_BIOS)
 		handover_from_bios(phys_ptr(info));
 	else if (magic == BOOT_MAGIC_UEFI) {
-		/* boot/efi_main.c lays out the BIOS loader's structures, below 4 GiB, with no modules. */
+		/* boot/efi_main.c lays out the BIOS loader's structures below 4 GiB, with the modules EFI/VMM/MODULES.TXT names. */
 		handover_from_bios(phys_ptr(info));
 		handover.source = BOOT_SOURCE_UEFI;
 	} else {

@@ -26,7 +26,7 @@ struct bios_boot_info {
 	uint32_t cmdline;		/* the boot options, NUL-terminated */
 	uint32_t boot_drive;
 	uint32_t image_bytes;		/* the flat VMM image's file size */
-	uint32_t module_count;		/* at most 15 (IMAGE_MODULES_MAX) */
+	uint32_t module_count;		/* at most 15 from the disk image (IMAGE_MODULES_MAX), 16 from the ESP (BOOT_MAX_MODULES) */
 	uint32_t modules;		/* struct bios_module[module_count] */
 };
 
