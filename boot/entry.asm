@@ -115,8 +115,9 @@ _start32:
 	mov es, ax
 	mov ss, ax
 
-	mov eax, cr4
-	or eax, CR4_PAE
+	; Exactly PAE: whatever a loader or firmware left in CR4 (LA57, PKE, SMEP, SMAP, CET) must not
+	; change what the tables below mean or reach the VMM's own state.
+	mov eax, CR4_PAE
 	mov cr4, eax
 	mov eax, boot_pml4
 	mov cr3, eax

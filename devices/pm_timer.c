@@ -3,7 +3,7 @@
 
 uint64_t pm_timer_ticks(const struct pm_timer *t)
 {
-	uint64_t delta = t->read_tsc() - t->tsc_base;
+	uint64_t delta = t->read_tsc(t->ctx) - t->tsc_base;
 	uint64_t whole = delta / t->tsc_hz, part = delta % t->tsc_hz;
 
 	/*
@@ -41,7 +41,7 @@ static void pm_timer_write(void *opaque, uint16_t port, unsigned size, uint32_t 
 	(void)value;
 }
 
-void pm_timer_init(struct pm_timer *t, uint64_t tsc_hz, uint64_t (*read_tsc)(void))
+void pm_timer_init(struct pm_timer *t, uint64_t tsc_hz, uint64_t (*read_tsc)(void *ctx), void *ctx)
 {
 	t->dev.name = "pm_timer";
 	t->dev.base = PM_TIMER_PORT;
@@ -51,7 +51,8 @@ void pm_timer_init(struct pm_timer *t, uint64_t tsc_hz, uint64_t (*read_tsc)(voi
 	t->dev.write = pm_timer_write;
 	t->tsc_hz = tsc_hz ? tsc_hz : 1;
 	t->read_tsc = read_tsc;
-	t->tsc_base = read_tsc();
+	t->ctx = ctx;
+	t->tsc_base = read_tsc(ctx);
 	t->reads = 0;
 }
 

@@ -28,12 +28,17 @@ struct pm_timer {
 	struct io_device dev;
 	uint64_t tsc_hz;			/* > 0 */
 	uint64_t tsc_base;
-	uint64_t (*read_tsc)(void);
+	uint64_t (*read_tsc)(void *ctx);
+	void *ctx;
 	uint64_t reads;
 };
 
-/* tsc_hz must be nonzero; read_tsc is the host TSC in the VMM and a fake in the unit tests. */
-void pm_timer_init(struct pm_timer *t, uint64_t tsc_hz, uint64_t (*read_tsc)(void));
+/*
+ * tsc_hz must be nonzero; read_tsc(ctx) is the VM clock in the VMM (the
+ * host TSC plus the time skipped while halted, the clock the PIT, the
+ * local APIC and the guest's TSC follow) and a fake in the unit tests.
+ */
+void pm_timer_init(struct pm_timer *t, uint64_t tsc_hz, uint64_t (*read_tsc)(void *ctx), void *ctx);
 
 /* The device to register on the bus; it lives inside t. */
 const struct io_device *pm_timer_device(struct pm_timer *t);

@@ -93,7 +93,7 @@ static void attach_devices(struct vm *vm)
 	    io_bus_register(&vm->io, pit_device(&vm->pit)) ||
 	    io_bus_register(&vm->io, pit_port61_device(&vm->pit)))
 		panic("the standard devices overlap on the I/O bus");
-	pm_timer_init(&vm->pm_timer, tsc_hz(), tsc_read);
+	pm_timer_init(&vm->pm_timer, vm_clock_hz(), vm_clock_now, vm);
 	if (io_bus_register(&vm->io, pm_timer_device(&vm->pm_timer)))
 		panic("the ACPI PM timer overlaps on the I/O bus");
 	mmio_bus_init(&vm->mmio);

@@ -21,6 +21,7 @@
  * after this many fruitless wake-ups in a row it is ended instead.
  */
 #define MAX_FRUITLESS_WAKEUPS	100000u
+#define VM_CLOCK_MAX		(1ull << 62)
 
 uint64_t vm_clock_now(void *ctx)
 {
@@ -264,6 +265,12 @@ void handle_hlt(struct vcpu *v)
 	if (deadline > now) {
 		uint64_t skip = deadline - now;
 
+		/* Deadlines are compared as plain numbers: the clock must never wrap (2^62 cycles is decades). */
+		if (now + skip > VM_CLOCK_MAX) {
+			vm_end(vm, VMM_STATUS_GUEST_HALTED,
+			       "HLT at rip %#lx: sleeping to the next timer would run the VM clock past 2^62 cycles", rip);
+			return;
+		}
 		vm->clock_skip += skip;
 		vmwrite(VMCS_TSC_OFFSET, vmread(VMCS_TSC_OFFSET) + skip);
 		vm->halted_cycles += skip;

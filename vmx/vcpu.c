@@ -83,6 +83,26 @@ static void write_segment(uint32_t sel_field, uint16_t sel, uint32_t ar)
 }
 
 /* Multiboot 1: 32-bit protected mode, flat 4 GiB segments, paging and interrupts off. */
+/*
+ * The x87 and SSE registers are not part of the VMCS: VM entries and exits
+ * leave them as they are, so every guest would start with what the one
+ * before it left.  The VMM never uses them itself (it is built without
+ * SSE; CR4.OSFXSR is set and CR0.TS/EM clear since VMXON).
+ */
+static void reset_guest_fpu_state(void)
+{
+	static const uint32_t mxcsr_default = 0x1f80;
+
+	__asm__ volatile("fninit\n\tldmxcsr %0\n\t"
+			 "pxor %%xmm0, %%xmm0\n\tpxor %%xmm1, %%xmm1\n\tpxor %%xmm2, %%xmm2\n\t"
+			 "pxor %%xmm3, %%xmm3\n\tpxor %%xmm4, %%xmm4\n\tpxor %%xmm5, %%xmm5\n\t"
+			 "pxor %%xmm6, %%xmm6\n\tpxor %%xmm7, %%xmm7\n\tpxor %%xmm8, %%xmm8\n\t"
+			 "pxor %%xmm9, %%xmm9\n\tpxor %%xmm10, %%xmm10\n\tpxor %%xmm11, %%xmm11\n\t"
+			 "pxor %%xmm12, %%xmm12\n\tpxor %%xmm13, %%xmm13\n\tpxor %%xmm14, %%xmm14\n\t"
+			 "pxor %%xmm15, %%xmm15"
+			 : : "m"(mxcsr_default));
+}
+
 static void write_multiboot_guest_state(struct vcpu *v, uint32_t entry, uint32_t info)
 {
 	static const uint32_t data_segments[] = {
@@ -91,6 +111,7 @@ static void write_multiboot_guest_state(struct vcpu *v, uint32_t entry, uint32_t
 	};
 	unsigned i;
 
+	reset_guest_fpu_state();
 	write_segment(VMCS_GUEST_CS_SEL, 0x08, AR_CODE32);
 	for (i = 0; i < sizeof(data_segments) / sizeof(data_segments[0]); i++)
 		write_segment(data_segments[i], 0x10, AR_DATA32);

@@ -284,8 +284,9 @@ static void test_tables_reserved_in_memory_map(void **state)
 
 static uint64_t fake_tsc;
 
-static uint64_t read_fake_tsc(void)
+static uint64_t read_fake_tsc(void *ctx)
 {
+	(void)ctx;
 	return fake_tsc;
 }
 
@@ -306,7 +307,7 @@ static void check_rate(uint64_t hz, uint64_t base)
 	unsigned i;
 
 	fake_tsc = base;
-	pm_timer_init(&t, hz, read_fake_tsc);
+	pm_timer_init(&t, hz, read_fake_tsc, NULL);
 	io_bus_init(&bus);
 	assert_int_equal(io_bus_register(&bus, pm_timer_device(&t)), 0);
 	assert_int_equal(io_bus_read(&bus, 0x608, 4), 0);
