@@ -1501,33 +1501,10 @@ static void run_pass(const char *name, uint32_t ops_n, bool first)
 	check_all("the rounds");
 }
 
-/* The first argument after the program name, if any: the number of random accesses per pass; 0 if malformed. */
-static uint32_t ops_from(const struct multiboot_info *mbi)
-{
-	if (!(mbi->flags & MBI_FLAG_CMDLINE) || !mbi->cmdline)
-		return DEFAULT_OPS;
-	const char *p = (const char *)mbi->cmdline;
-
-	while (*p && *p != ' ')
-		p++;
-	while (*p == ' ')
-		p++;
-	if (!*p)
-		return DEFAULT_OPS;
-	uint32_t n = 0;
-
-	for (; *p && *p != ' '; p++) {
-		if (*p < '0' || *p > '9' || n > MAX_OPS / 10)
-			return 0;
-		n = n * 10 + (*p - '0');
-	}
-	return n <= MAX_OPS ? n : 0;
-}
-
 int guest_main(uint32_t magic, const struct multiboot_info *mbi)
 {
 	CHECK_EQ(magic, MULTIBOOT_LOADER_MAGIC);
-	uint32_t n = ops_from(mbi);
+	uint32_t n = first_count_arg(mbi, DEFAULT_OPS, MAX_OPS);	/* random accesses per pass */
 
 	if (n == 0) {
 		printf("guest: mmio: the argument must be a number of accesses, 1 to %u\n", MAX_OPS);

@@ -21,29 +21,6 @@ static volatile uint32_t dev_pt[ENTRIES] __attribute__((aligned(PAGE_SIZE)));
 
 static uint32_t iterations;
 
-/* The first argument after the program name, if any: decimal digits only. Returns 0 if malformed. */
-static uint32_t iterations_from(const struct multiboot_info *mbi)
-{
-	if (!(mbi->flags & MBI_FLAG_CMDLINE) || !mbi->cmdline)
-		return DEFAULT_ITERATIONS;
-	const char *p = (const char *)mbi->cmdline;
-
-	while (*p && *p != ' ')
-		p++;
-	while (*p == ' ')
-		p++;
-	if (!*p)
-		return DEFAULT_ITERATIONS;
-	uint32_t n = 0;
-
-	for (; *p && *p != ' '; p++) {
-		if (*p < '0' || *p > '9' || n > MAX_ITERATIONS / 10)
-			return 0;
-		n = n * 10 + (*p - '0');
-	}
-	return n <= MAX_ITERATIONS ? n : 0;
-}
-
 static void enable_paging(void)
 {
 	for (uint32_t i = 1; i < ENTRIES; i++)
@@ -143,7 +120,7 @@ int guest_main(uint32_t magic, const struct multiboot_info *mbi)
 	uintptr_t dev = TESTDEV_BASE_DEFAULT, scratch = dev + TESTDEV_SCRATCH;
 
 	CHECK_EQ(magic, MULTIBOOT_LOADER_MAGIC);
-	iterations = iterations_from(mbi);
+	iterations = first_count_arg(mbi, DEFAULT_ITERATIONS, MAX_ITERATIONS);
 	if (iterations == 0) {
 		printf("guest: mmiobench: the argument must be an iteration count, 1 to %u\n", MAX_ITERATIONS);
 		return EXIT_FAIL;

@@ -20,29 +20,6 @@ static uint32_t frame(int i)
 	return (uint32_t)(uintptr_t)frames[i];	/* physical = virtual in the image */
 }
 
-/* The first argument after the program name, if any: decimal digits only. Returns 0 if malformed. */
-static uint32_t iterations_from(const struct multiboot_info *mbi)
-{
-	if (!(mbi->flags & MBI_FLAG_CMDLINE) || !mbi->cmdline)
-		return DEFAULT_ITERATIONS;
-	const char *p = (const char *)mbi->cmdline;
-
-	while (*p && *p != ' ')
-		p++;
-	while (*p == ' ')
-		p++;
-	if (!*p)
-		return DEFAULT_ITERATIONS;
-	uint32_t n = 0;
-
-	for (; *p && *p != ' '; p++) {
-		if (*p < '0' || *p > '9' || n > MAX_ITERATIONS / 10)
-			return 0;
-		n = n * 10 + (*p - '0');
-	}
-	return n <= MAX_ITERATIONS ? n : 0;
-}
-
 /* Ticks per operation without 64-bit division (no libgcc): halving both keeps the ratio. */
 static uint32_t per_op(uint64_t ticks, uint32_t ops)
 {
@@ -104,7 +81,7 @@ int guest_main(uint32_t magic, const struct multiboot_info *mbi)
 	uint64_t ticks;
 
 	CHECK_EQ(magic, MULTIBOOT_LOADER_MAGIC);
-	uint32_t n = iterations_from(mbi);
+	uint32_t n = first_count_arg(mbi, DEFAULT_ITERATIONS, MAX_ITERATIONS);
 
 	if (n == 0) {
 		printf("guest: pfbench: the argument must be an iteration count, 1 to %u\n", MAX_ITERATIONS);

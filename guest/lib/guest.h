@@ -20,6 +20,12 @@ int guest_main(uint32_t magic, const struct multiboot_info *mbi);
 
 void __attribute__((noreturn)) guest_exit(uint8_t v);
 
+/*
+ * The first argument after the program name, read as a decimal count: dflt
+ * when there is none, 0 when it is not digits only or exceeds max.
+ */
+uint32_t first_count_arg(const struct multiboot_info *mbi, uint32_t dflt, uint32_t max);
+
 /* Prints "guest: PASS <name>" and returns EXIT_PASS, for `return guest_pass("x");`. */
 int guest_pass(const char *name);
 

@@ -18,6 +18,28 @@ void guest_exit(uint8_t v)
 	halt_forever();
 }
 
+uint32_t first_count_arg(const struct multiboot_info *mbi, uint32_t dflt, uint32_t max)
+{
+	const char *p;
+	uint32_t n = 0;
+
+	if (!(mbi->flags & MBI_FLAG_CMDLINE) || !mbi->cmdline)
+		return dflt;
+	p = (const char *)(uintptr_t)mbi->cmdline;
+	while (*p && *p != ' ')
+		p++;
+	while (*p == ' ')
+		p++;
+	if (!*p)
+		return dflt;
+	for (; *p && *p != ' '; p++) {
+		if (*p < '0' || *p > '9' || n > max / 10)
+			return 0;
+		n = n * 10 + (uint32_t)(*p - '0');
+	}
+	return n <= max ? n : 0;
+}
+
 int guest_pass(const char *name)
 {
 	printf("guest: PASS %s\n", name);
