@@ -8,6 +8,42 @@
 
 #include "tests/unit/emulate_native.h"
 
+/* XMM0-15 to and from struct native_regs at %rdi (offset 136 on), shared by both runners. */
+#define LOAD_XMM_FROM_RDI \
+	"	movdqu 136(%rdi), %xmm0\n" \
+	"	movdqu 152(%rdi), %xmm1\n" \
+	"	movdqu 168(%rdi), %xmm2\n" \
+	"	movdqu 184(%rdi), %xmm3\n" \
+	"	movdqu 200(%rdi), %xmm4\n" \
+	"	movdqu 216(%rdi), %xmm5\n" \
+	"	movdqu 232(%rdi), %xmm6\n" \
+	"	movdqu 248(%rdi), %xmm7\n" \
+	"	movdqu 264(%rdi), %xmm8\n" \
+	"	movdqu 280(%rdi), %xmm9\n" \
+	"	movdqu 296(%rdi), %xmm10\n" \
+	"	movdqu 312(%rdi), %xmm11\n" \
+	"	movdqu 328(%rdi), %xmm12\n" \
+	"	movdqu 344(%rdi), %xmm13\n" \
+	"	movdqu 360(%rdi), %xmm14\n" \
+	"	movdqu 376(%rdi), %xmm15\n"
+#define STORE_XMM_TO_RDI \
+	"	movdqu %xmm0, 136(%rdi)\n" \
+	"	movdqu %xmm1, 152(%rdi)\n" \
+	"	movdqu %xmm2, 168(%rdi)\n" \
+	"	movdqu %xmm3, 184(%rdi)\n" \
+	"	movdqu %xmm4, 200(%rdi)\n" \
+	"	movdqu %xmm5, 216(%rdi)\n" \
+	"	movdqu %xmm6, 232(%rdi)\n" \
+	"	movdqu %xmm7, 248(%rdi)\n" \
+	"	movdqu %xmm8, 264(%rdi)\n" \
+	"	movdqu %xmm9, 280(%rdi)\n" \
+	"	movdqu %xmm10, 296(%rdi)\n" \
+	"	movdqu %xmm11, 312(%rdi)\n" \
+	"	movdqu %xmm12, 328(%rdi)\n" \
+	"	movdqu %xmm13, 344(%rdi)\n" \
+	"	movdqu %xmm14, 360(%rdi)\n" \
+	"	movdqu %xmm15, 376(%rdi)\n"
+
 /*
  * Between the loads and the stores every general register belongs to the
  * instruction, so the way back to the C world goes through three words in
@@ -37,22 +73,7 @@ __asm__(
 	"	mov %rsp, native_host_rsp(%rip)\n"
 	"	mov %rdi, native_regs_ptr(%rip)\n"
 	"	mov %rsi, native_scratch(%rip)\n"
-	"	movdqu 136(%rdi), %xmm0\n"
-	"	movdqu 152(%rdi), %xmm1\n"
-	"	movdqu 168(%rdi), %xmm2\n"
-	"	movdqu 184(%rdi), %xmm3\n"
-	"	movdqu 200(%rdi), %xmm4\n"
-	"	movdqu 216(%rdi), %xmm5\n"
-	"	movdqu 232(%rdi), %xmm6\n"
-	"	movdqu 248(%rdi), %xmm7\n"
-	"	movdqu 264(%rdi), %xmm8\n"
-	"	movdqu 280(%rdi), %xmm9\n"
-	"	movdqu 296(%rdi), %xmm10\n"
-	"	movdqu 312(%rdi), %xmm11\n"
-	"	movdqu 328(%rdi), %xmm12\n"
-	"	movdqu 344(%rdi), %xmm13\n"
-	"	movdqu 360(%rdi), %xmm14\n"
-	"	movdqu 376(%rdi), %xmm15\n"
+	LOAD_XMM_FROM_RDI
 	"	pushq 128(%rdi)\n"
 	"	popfq\n"
 	"	mov 0(%rdi), %rax\n"
@@ -76,22 +97,7 @@ __asm__(
 	"native_return:\n"
 	"	mov %rdi, native_scratch(%rip)\n"
 	"	mov native_regs_ptr(%rip), %rdi\n"
-	"	movdqu %xmm0, 136(%rdi)\n"
-	"	movdqu %xmm1, 152(%rdi)\n"
-	"	movdqu %xmm2, 168(%rdi)\n"
-	"	movdqu %xmm3, 184(%rdi)\n"
-	"	movdqu %xmm4, 200(%rdi)\n"
-	"	movdqu %xmm5, 216(%rdi)\n"
-	"	movdqu %xmm6, 232(%rdi)\n"
-	"	movdqu %xmm7, 248(%rdi)\n"
-	"	movdqu %xmm8, 264(%rdi)\n"
-	"	movdqu %xmm9, 280(%rdi)\n"
-	"	movdqu %xmm10, 296(%rdi)\n"
-	"	movdqu %xmm11, 312(%rdi)\n"
-	"	movdqu %xmm12, 328(%rdi)\n"
-	"	movdqu %xmm13, 344(%rdi)\n"
-	"	movdqu %xmm14, 360(%rdi)\n"
-	"	movdqu %xmm15, 376(%rdi)\n"
+	STORE_XMM_TO_RDI
 	"	mov %rax, 0(%rdi)\n"
 	"	mov %rcx, 8(%rdi)\n"
 	"	mov %rdx, 16(%rdi)\n"
@@ -178,22 +184,7 @@ __asm__(
 	"	mov 10(%rsi), %ds\n"
 	"	mov 12(%rsi), %fs\n"
 	"	mov 14(%rsi), %gs\n"
-	"	movdqu 136(%rdi), %xmm0\n"
-	"	movdqu 152(%rdi), %xmm1\n"
-	"	movdqu 168(%rdi), %xmm2\n"
-	"	movdqu 184(%rdi), %xmm3\n"
-	"	movdqu 200(%rdi), %xmm4\n"
-	"	movdqu 216(%rdi), %xmm5\n"
-	"	movdqu 232(%rdi), %xmm6\n"
-	"	movdqu 248(%rdi), %xmm7\n"
-	"	movdqu 264(%rdi), %xmm8\n"
-	"	movdqu 280(%rdi), %xmm9\n"
-	"	movdqu 296(%rdi), %xmm10\n"
-	"	movdqu 312(%rdi), %xmm11\n"
-	"	movdqu 328(%rdi), %xmm12\n"
-	"	movdqu 344(%rdi), %xmm13\n"
-	"	movdqu 360(%rdi), %xmm14\n"
-	"	movdqu 376(%rdi), %xmm15\n"
+	LOAD_XMM_FROM_RDI
 	"	pushq 128(%rdi)\n"
 	"	popfq\n"
 	"	mov 0(%rdi), %rax\n"
@@ -209,22 +200,7 @@ __asm__(
 	"native_legacy_return:\n"
 	"	mov %rdi, native_scratch(%rip)\n"
 	"	mov native_regs_ptr(%rip), %rdi\n"
-	"	movdqu %xmm0, 136(%rdi)\n"
-	"	movdqu %xmm1, 152(%rdi)\n"
-	"	movdqu %xmm2, 168(%rdi)\n"
-	"	movdqu %xmm3, 184(%rdi)\n"
-	"	movdqu %xmm4, 200(%rdi)\n"
-	"	movdqu %xmm5, 216(%rdi)\n"
-	"	movdqu %xmm6, 232(%rdi)\n"
-	"	movdqu %xmm7, 248(%rdi)\n"
-	"	movdqu %xmm8, 264(%rdi)\n"
-	"	movdqu %xmm9, 280(%rdi)\n"
-	"	movdqu %xmm10, 296(%rdi)\n"
-	"	movdqu %xmm11, 312(%rdi)\n"
-	"	movdqu %xmm12, 328(%rdi)\n"
-	"	movdqu %xmm13, 344(%rdi)\n"
-	"	movdqu %xmm14, 360(%rdi)\n"
-	"	movdqu %xmm15, 376(%rdi)\n"
+	STORE_XMM_TO_RDI
 	"	mov %rax, 0(%rdi)\n"
 	"	mov %rcx, 8(%rdi)\n"
 	"	mov %rdx, 16(%rdi)\n"
