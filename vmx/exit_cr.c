@@ -15,7 +15,6 @@
 #define CR_ACCESS_CLTS		2
 #define CR_ACCESS_LMSW		3
 
-#define CS_AR_LONG		(1u << 13)
 #define TSS16_BUSY_TYPE		3
 
 static bool pae_paging(struct vcpu *v, uint64_t cr0, uint64_t cr4)
@@ -58,13 +57,13 @@ static bool guest_write_cr0(struct vcpu *v, uint64_t value)
 	}
 	if (!(old & CR0_PG) && (value & CR0_PG) && (vcpu_efer(v) & EFER_LME)) {
 		/* Activating IA-32e mode needs PAE, a 32-bit CS and a 32-bit TSS in TR (SDM 10.8.5; IA-32e has no 16-bit TSS). */
-		if (!(cr4 & CR4_PAE) || (vmread(VMCS_GUEST_CS_AR) & CS_AR_LONG) ||
+		if (!(cr4 & CR4_PAE) || (vmread(VMCS_GUEST_CS_AR) & SEG_AR_LONG) ||
 		    (vmread(VMCS_GUEST_TR_AR) & 0xf) <= TSS16_BUSY_TYPE)
 			return false;
 		set_long_mode_active(v, true);
 	} else if ((old & CR0_PG) && !(value & CR0_PG) && vcpu_long_mode_active(v)) {
 		/* Paging goes off only from compatibility mode: 64-bit code cannot turn it off under itself. */
-		if (vmread(VMCS_GUEST_CS_AR) & CS_AR_LONG)
+		if (vmread(VMCS_GUEST_CS_AR) & SEG_AR_LONG)
 			return false;
 		set_long_mode_active(v, false);
 	}
@@ -137,7 +136,7 @@ static uint64_t cr_operand(struct vcpu *v, unsigned gpr)
 {
 	uint64_t value = vcpu_gpr(v, gpr);
 
-	if (vcpu_long_mode_active(v) && (vmread(VMCS_GUEST_CS_AR) & CS_AR_LONG))
+	if (vcpu_in_64bit_mode(v))
 		return value;
 	return value & 0xffffffffull;
 }

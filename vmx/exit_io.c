@@ -11,7 +11,6 @@
 #define IO_QUAL_STRING		(1u << 4)
 #define IO_QUAL_REP		(1u << 5)
 #define RFLAGS_DF		(1ull << 10)
-#define CS_AR_LONG		(1u << 13)
 
 #define GPR_RCX	1
 #define GPR_RSI	6
@@ -24,11 +23,6 @@ static const uint32_t segment_base_fields[6] = {
 	VMCS_GUEST_ES_BASE, VMCS_GUEST_CS_BASE, VMCS_GUEST_SS_BASE,
 	VMCS_GUEST_DS_BASE, VMCS_GUEST_FS_BASE, VMCS_GUEST_GS_BASE,
 };
-
-static bool in_64bit_mode(struct vcpu *v)
-{
-	return vcpu_long_mode_active(v) && (vmread(VMCS_GUEST_CS_AR) & CS_AR_LONG);
-}
 
 /* Writes a register the way an instruction with this address size does. */
 static uint64_t merge_by_size(uint64_t old, uint64_t value, unsigned bytes)
@@ -107,7 +101,7 @@ static void string_io(struct vcpu *v, uint16_t port, unsigned size, bool in, boo
 	unsigned index_reg = in ? GPR_RDI : GPR_RSI;
 	/* INS always writes ES:RDI; OUTS reads the (overridable) segment in the instruction information. */
 	unsigned segment = in ? 0 : (info >> 15) & 7;
-	bool long_mode = in_64bit_mode(v);
+	bool long_mode = vcpu_in_64bit_mode(v);
 	uint64_t base = (long_mode && segment < 4) || segment > 5 ? 0 :
 			vmread(segment_base_fields[segment]);
 	uint64_t rcx = vcpu_gpr(v, GPR_RCX), index = vcpu_gpr(v, index_reg);

@@ -12,8 +12,6 @@
 #include "vmm/x86.h"
 
 #define RFLAGS_VM	(1ull << 17)
-#define SEG_AR_LONG	(1u << 13)
-#define SEG_AR_DB	(1u << 14)
 #define PENDING_DBG_BS	(1ull << 14)
 #define PAGE_4K		0x1000ull
 #define PAGE_OFFSET	(PAGE_4K - 1)

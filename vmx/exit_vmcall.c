@@ -16,7 +16,6 @@
 #define HC_MEMSLOT_GENERATION	20
 #define HC_MMU_ZAP_ALL		21
 #define HC_MMU_STATS		22
-#define SEG_AR_LONG		(1u << 13)
 #define HC_PING_ANSWER		0x564d4d01	/* "VMM", interface version 1 */
 #define HC_PUTS_MAX		4096
 #define HC_ENOSYS		(-1000)		/* as KVM's -KVM_ENOSYS */
@@ -87,7 +86,7 @@ void handle_vmcall(struct vcpu *v)
 
 	v->vm->stats.hypercalls++;
 	/* 64-bit arguments in 64-bit mode only (CS.L), as KVM's is_64_bit_hypercall(). */
-	if (!vcpu_long_mode_active(v) || !(vmread(VMCS_GUEST_CS_AR) & SEG_AR_LONG)) {
+	if (!vcpu_in_64bit_mode(v)) {
 		nr &= 0xffffffffull;
 		a0 &= 0xffffffffull;
 		a1 &= 0xffffffffull;

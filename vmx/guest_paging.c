@@ -98,6 +98,11 @@ bool vcpu_long_mode_active(struct vcpu *v)
 	return vcpu_efer(v) & EFER_LMA;
 }
 
+bool vcpu_in_64bit_mode(struct vcpu *v)
+{
+	return vcpu_long_mode_active(v) && (vmread(VMCS_GUEST_CS_AR) & SEG_AR_LONG);
+}
+
 void vcpu_set_cr0(struct vcpu *v, uint64_t cr0)
 {
 	vmwrite(VMCS_CR0_READ_SHADOW, cr0);

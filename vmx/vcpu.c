@@ -279,7 +279,7 @@ void vcpu_skip_instruction(struct vcpu *v)
 	uint64_t rip = vmread(VMCS_GUEST_RIP) + vmread(VMCS_EXIT_INSTRUCTION_LEN);
 
 	/* Outside 64-bit mode RIP wraps at 32 bits. */
-	if (!vcpu_long_mode_active(v) || !(vmread(VMCS_GUEST_CS_AR) & (1u << 13)))
+	if (!vcpu_in_64bit_mode(v))
 		rip &= 0xffffffffull;
 	vmwrite(VMCS_GUEST_RIP, rip);
 	/* The instruction completed: STI and MOV SS blocking end with it. */

@@ -102,6 +102,8 @@ uint64_t vcpu_cr3(struct vcpu *v);
 uint64_t vcpu_cr4(struct vcpu *v);
 uint64_t vcpu_efer(struct vcpu *v);
 bool vcpu_long_mode_active(struct vcpu *v);
+/* In 64-bit mode: IA-32e mode active and a CS with L set (not compatibility mode). */
+bool vcpu_in_64bit_mode(struct vcpu *v);
 void vcpu_set_cr0(struct vcpu *v, uint64_t cr0);
 void vcpu_set_cr3(struct vcpu *v, uint64_t cr3);
 void vcpu_set_cr4(struct vcpu *v, uint64_t cr4);

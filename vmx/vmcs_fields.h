@@ -191,6 +191,9 @@
 
 #define EXIT_REASON_ENTRY_FAILED	(1u << 31)
 
+/* Segment access rights as the VMCS holds them (SDM 25.4.1). */
+#define SEG_AR_LONG			(1u << 13)	/* CS.L: 64-bit code */
+#define SEG_AR_DB			(1u << 14)
 #define SEG_AR_UNUSABLE			(1u << 16)
 
 #endif
