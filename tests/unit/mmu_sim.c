@@ -605,3 +605,36 @@ enum sim_cpu_result sim_cpu_access(struct sim_vcpu *sv, const struct guest_pagin
 	*host_pa = walked.frame_pa | (gva & 0xfff);
 	return SIM_CPU_OK;
 }
+
+bool sim_host_init(struct sim_host *h, uint64_t slot0_pages, uint64_t slot1_base_gfn, uint64_t slot1_pages,
+		   uint64_t max_shadow_pages, unsigned pool_pages)
+{
+	if (pool_pages)
+		sim_init_pools(&h->s, slot0_pages, slot1_base_gfn, slot1_pages, 1, pool_pages);
+	else
+		sim_init(&h->s, slot0_pages, slot1_base_gfn, slot1_pages, 1);
+	if (!mmu_init(&h->s.mmu, 40, max_shadow_pages))
+		return false;
+	sim_vcpu_reset(&h->sv, &h->s);
+	if (!mmu_vcpu_init(&h->s.mmu, &h->sv.v))
+		return false;
+	h->g.cr0 = 1;	/* PE */
+	h->g.maxphyaddr = 40;
+	mmu_set_paging(&h->sv.v, &h->g);
+	return true;
+}
+
+bool sim_host_serve_requests(struct sim_host *h)
+{
+	unsigned req = h->sv.requests;
+
+	h->sv.requests = 0;
+	if (req & MMU_REQ_RELOAD_ROOT) {
+		if (mmu_load_root(&h->sv.v, &h->sv.root_pa))
+			return false;
+		h->sv.root_loaded = true;
+	}
+	if (req)
+		sim_tlb_flush_all(&h->sv);
+	return true;
+}

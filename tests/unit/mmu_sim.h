@@ -132,6 +132,25 @@ bool sim_host_pa_to_gpa(const struct sim *s, uint64_t host_pa, uint64_t *gpa);
 void *sim_host_page(struct sim *s, uint64_t pa);
 
 void sim_tlb_flush_all(struct sim_vcpu *sv);
+
+/* A VM with one vCPU whose paging is off (linear = physical), for the directed tests of the MMU. */
+struct sim_host {
+	struct sim s;
+	struct sim_vcpu sv;
+	struct guest_paging g;
+};
+
+/*
+ * Sets up h (zeroed by the caller) with the RAM slots sim_init() takes, the
+ * default host page pools (pool_pages 0) or pools of pool_pages, and an MMU
+ * of at most max_shadow_pages (MAXPHYADDR 40).  False when the MMU or the
+ * vCPU could not be set up.
+ */
+bool sim_host_init(struct sim_host *h, uint64_t slot0_pages, uint64_t slot1_base_gfn, uint64_t slot1_pages,
+		   uint64_t max_shadow_pages, unsigned pool_pages);
+
+/* What a host does before every guest entry: serves the vCPU's requests.  False when the root could not be loaded. */
+bool sim_host_serve_requests(struct sim_host *h);
 void sim_tlb_flush_gva(struct sim_vcpu *sv, uint64_t gva);
 
 enum sim_cpu_result {

@@ -210,11 +210,6 @@ static void test_generation_current(void **state)
 #define SLOT1_PAGES	16ull
 #define MMIO_BASE	0x10000000ull	/* 256 MiB: no RAM */
 
-struct host {
-	struct sim s;
-	struct sim_vcpu sv;
-	struct guest_paging g;
-};
 
 static void audit_report(const char *msg, void *ctx)
 {
@@ -223,22 +218,16 @@ static void audit_report(const char *msg, void *ctx)
 }
 
 /* A VM with one vCPU whose paging is off (linear = physical), on the shadow MMU. */
-static struct host *host_new(void)
+static struct sim_host *host_new(void)
 {
-	struct host *h = calloc(1, sizeof(*h));
+	struct sim_host *h = calloc(1, sizeof(*h));
 
-	sim_init(&h->s, SLOT0_PAGES, SLOT1_GFN, SLOT1_PAGES, 1);
-	assert_true(mmu_init(&h->s.mmu, 40, 4096));
+	assert_true(sim_host_init(h, SLOT0_PAGES, SLOT1_GFN, SLOT1_PAGES, 4096, 0));
 	assert_true(h->s.mmu.mmio_caching);
-	sim_vcpu_reset(&h->sv, &h->s);
-	assert_true(mmu_vcpu_init(&h->s.mmu, &h->sv.v));
-	h->g.cr0 = 1;	/* PE */
-	h->g.maxphyaddr = 40;
-	mmu_set_paging(&h->sv.v, &h->g);
 	return h;
 }
 
-static void host_free(struct host *h)
+static void host_free(struct sim_host *h)
 {
 	assert_int_equal(mmu_audit(&h->s.mmu, audit_report, NULL), 0);
 	mmu_destroy(&h->s.mmu);
@@ -249,23 +238,15 @@ static void host_free(struct host *h)
 	free(h);
 }
 
-static void serve_requests(struct host *h)
+static void serve_requests(struct sim_host *h)
 {
-	unsigned req = h->sv.requests;
-
-	h->sv.requests = 0;
-	if (req & MMU_REQ_RELOAD_ROOT) {
-		assert_int_equal(mmu_load_root(&h->sv.v, &h->sv.root_pa), 0);
-		h->sv.root_loaded = true;
-	}
-	if (req)
-		sim_tlb_flush_all(&h->sv);
+	assert_true(sim_host_serve_requests(h));
 }
 
 enum result { RAM, MMIO };
 
 /* The guest reads or writes gva: the CPU on the shadow tables, the MMU on its faults, until the access completes. */
-static enum result guest_access(struct host *h, uint64_t gva, unsigned access, uint64_t *gpa)
+static enum result guest_access(struct sim_host *h, uint64_t gva, unsigned access, uint64_t *gpa)
 {
 	unsigned tries;
 
@@ -292,7 +273,7 @@ static enum result guest_access(struct host *h, uint64_t gva, unsigned access, u
 	return MMIO;
 }
 
-static void expect_mmio(struct host *h, uint64_t gva, unsigned access)
+static void expect_mmio(struct sim_host *h, uint64_t gva, unsigned access)
 {
 	uint64_t gpa;
 
@@ -344,7 +325,7 @@ static bool snapshot_equal(struct mmu *mmu, const struct snapshot *snap)
 
 #define MMIO_PAGES 2048	/* four level-1 shadow pages full of MMIO sptes */
 
-static void fill_mmio(struct host *h)
+static void fill_mmio(struct sim_host *h)
 {
 	unsigned k;
 
@@ -355,7 +336,7 @@ static void fill_mmio(struct host *h)
 /* A bump that does not wrap invalidates every MMIO spte in O(1): no shadow page changes, none is zapped, no flush. */
 static void test_bump_touches_no_shadow_page(void **state)
 {
-	struct host *h = host_new();
+	struct sim_host *h = host_new();
 	struct mmu *mmu = &h->s.mmu;
 	static struct snapshot snap;
 	uint64_t zapped, fast, pages_in_use;
@@ -407,7 +388,7 @@ static void test_bump_touches_no_shadow_page(void **state)
  */
 static void wrap_invalidates_everything(bool zap_slow)
 {
-	struct host *h = host_new();
+	struct sim_host *h = host_new();
 	struct mmu *mmu = &h->s.mmu;
 	const struct shadow_page *sp;
 	uint64_t zapped, pages, gpa;
@@ -489,7 +470,7 @@ static void test_wrap_zap_slow(void **state)
  */
 static void test_ram_replaces_mmio_spte(void **state)
 {
-	struct host *h = host_new();
+	struct sim_host *h = host_new();
 	struct mmu *mmu = &h->s.mmu;
 	uint64_t gva = SLOT1_GFN * 4096 + 0x2000, gpa;
 	struct rmap_head *head;

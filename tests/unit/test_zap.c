@@ -26,12 +26,6 @@
 /* Where the synthetic pages' gfns start: far above anything the guest touches. */
 #define SYNTH_GFN	0x1000000ull
 
-/* A VM with one vCPU whose paging is off (linear = physical): the MMU builds direct pages for what it touches. */
-struct host {
-	struct sim s;
-	struct sim_vcpu sv;
-	struct guest_paging g;
-};
 
 static void audit_report(const char *msg, void *ctx)
 {
@@ -39,24 +33,16 @@ static void audit_report(const char *msg, void *ctx)
 	printf("audit: %s\n", msg);
 }
 
-static struct host *host_new(uint64_t max_shadow_pages, unsigned pool_pages)
+/* A VM with one vCPU whose paging is off (linear = physical): the MMU builds direct pages for what it touches. */
+static struct sim_host *host_new(uint64_t max_shadow_pages, unsigned pool_pages)
 {
-	struct host *h = calloc(1, sizeof(*h));
+	struct sim_host *h = calloc(1, sizeof(*h));
 
-	if (pool_pages)
-		sim_init_pools(&h->s, SLOT0_PAGES, SLOT1_GFN, SLOT1_PAGES, 1, pool_pages);
-	else
-		sim_init(&h->s, SLOT0_PAGES, SLOT1_GFN, SLOT1_PAGES, 1);
-	assert_true(mmu_init(&h->s.mmu, 40, max_shadow_pages));
-	sim_vcpu_reset(&h->sv, &h->s);
-	assert_true(mmu_vcpu_init(&h->s.mmu, &h->sv.v));
-	h->g.cr0 = 1;	/* PE */
-	h->g.maxphyaddr = 40;
-	mmu_set_paging(&h->sv.v, &h->g);
+	assert_true(sim_host_init(h, SLOT0_PAGES, SLOT1_GFN, SLOT1_PAGES, max_shadow_pages, pool_pages));
 	return h;
 }
 
-static void check_structures(struct host *h)
+static void check_structures(struct sim_host *h)
 {
 	assert_int_equal(mmu_audit(&h->s.mmu, audit_report, NULL), 0);
 	if (!sim_check_page_accounting(&h->s))
@@ -64,7 +50,7 @@ static void check_structures(struct host *h)
 	assert_false(h->s.broken);
 }
 
-static void host_free(struct host *h)
+static void host_free(struct sim_host *h)
 {
 	check_structures(h);
 	mmu_destroy(&h->s.mmu);
@@ -76,21 +62,13 @@ static void host_free(struct host *h)
 }
 
 /* What the host does before every guest entry. */
-static void serve_requests(struct host *h)
+static void serve_requests(struct sim_host *h)
 {
-	unsigned req = h->sv.requests;
-
-	h->sv.requests = 0;
-	if (req & MMU_REQ_RELOAD_ROOT) {
-		assert_int_equal(mmu_load_root(&h->sv.v, &h->sv.root_pa), 0);
-		h->sv.root_loaded = true;
-	}
-	if (req)
-		sim_tlb_flush_all(&h->sv);
+	assert_true(sim_host_serve_requests(h));
 }
 
 /* The guest reads or writes gva (= gpa) until the access completes; true when it reached RAM. */
-static bool guest_access(struct host *h, uint64_t gva, unsigned access)
+static bool guest_access(struct sim_host *h, uint64_t gva, unsigned access)
 {
 	unsigned tries;
 
@@ -121,7 +99,7 @@ static bool guest_access(struct host *h, uint64_t gva, unsigned access)
 }
 
 /* Maps every page of [gpa, gpa + pages) with a write (RAM) or a read (MMIO), as a guest touching its memory would. */
-static void touch(struct host *h, uint64_t gpa, uint64_t pages)
+static void touch(struct sim_host *h, uint64_t gpa, uint64_t pages)
 {
 	uint64_t k;
 
@@ -145,7 +123,7 @@ static union sp_role direct_role(unsigned level)
  * level-1 pages (as a guest's large pages would), newest last.  No fault
  * path, no guest memory: only what sp_create() and sp_link() do.
  */
-static void build_pages(struct host *h, uint64_t pages)
+static void build_pages(struct sim_host *h, uint64_t pages)
 {
 	struct mmu *mmu = &h->s.mmu;
 	uint64_t made = 0, gfn = SYNTH_GFN;
@@ -208,7 +186,7 @@ static void on_segv(int sig, siginfo_t *info, void *uctx)
  * (shadow tables, page headers, rmaps): any read or write of one faults and
  * fails the test.  What it may touch is the struct mmu and the vCPUs.
  */
-static void invalidate_touching_nothing(struct host *h)
+static void invalidate_touching_nothing(struct sim_host *h)
 {
 	struct sigaction sa, old;
 
@@ -239,7 +217,7 @@ static void invalidate_touching_nothing(struct host *h)
  */
 static void test_invalidate_100k_pages(void **state)
 {
-	struct host *h = host_new(BIG_PAGES + 4096, 65536);
+	struct sim_host *h = host_new(BIG_PAGES + 4096, 65536);
 	struct mmu *mmu = &h->s.mmu;
 	const struct mmu_stats *st = &mmu->stats;
 	uint64_t pages, zapped, checksum, steps = 0, current, in_use, k = 0;
@@ -316,7 +294,7 @@ static void test_invalidate_100k_pages(void **state)
  */
 static void test_obsolete_roots_wait_for_reload(void **state)
 {
-	struct host *h = host_new(1024, 0);
+	struct sim_host *h = host_new(1024, 0);
 	struct mmu *mmu = &h->s.mmu;
 	const struct shadow_page *sp;
 	uint64_t pages;
@@ -348,7 +326,7 @@ static void test_obsolete_roots_wait_for_reload(void **state)
 /* Short of shadow pages, faults take obsolete pages first and recycle current ones only when none is left. */
 static void test_make_room_reclaims_obsolete_first(void **state)
 {
-	struct host *h = host_new(MMU_MIN_SHADOW_PAGES, 0);
+	struct sim_host *h = host_new(MMU_MIN_SHADOW_PAGES, 0);
 	struct mmu *mmu = &h->s.mmu;
 	const struct mmu_stats *st = &mmu->stats;
 	uint64_t k;
@@ -411,7 +389,7 @@ static bool no_leaf_maps(struct mmu *mmu, uint64_t pa, uint64_t bytes)
  */
 static void memslot_removed(bool zap_slow)
 {
-	struct host *h = host_new(4096, 0);
+	struct sim_host *h = host_new(4096, 0);
 	struct mmu *mmu = &h->s.mmu;
 	struct sim *s = &h->s;
 	uint64_t slot1_pa = s->slots[1].host_pa, slot1_bytes = SLOT1_PAGES * PAGE_SIZE;
@@ -479,7 +457,7 @@ static void test_memslot_removed_zap_slow(void **state)
 /* zap=slow: the invalidation is the walk: every page zapped at once, nothing obsolete, no batch. */
 static void test_zap_slow(void **state)
 {
-	struct host *h = host_new(8192, 0);
+	struct sim_host *h = host_new(8192, 0);
 	struct mmu *mmu = &h->s.mmu;
 	uint64_t pages;
 
@@ -507,7 +485,7 @@ static void test_zap_slow(void **state)
 /* Invalidations while obsolete pages remain: each generation's pages stay in order, and one drain frees all. */
 static void test_repeated_invalidations(void **state)
 {
-	struct host *h = host_new(8192, 0);
+	struct sim_host *h = host_new(8192, 0);
 	struct mmu *mmu = &h->s.mmu;
 	uint64_t round, steps = 0;
 
